@@ -1,0 +1,99 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Prism",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "prism", targets: ["PrismCLI"]),
+        .library(name: "PrismClient", targets: ["PrismClient"]),
+        .library(name: "PrismWorker", targets: ["PrismWorker"]),
+        .library(name: "PrismBroker", targets: ["PrismBroker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // libzmq (Debian libzmq3-dev). pkg-config's libzmq adds a noisy flag, so link it by name.
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+
+        // A small Swift layer over libzmq: context, sockets, multipart frames, poller, I/O thread.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+
+        // The prism.v1 wire protocol: generated protobuf messages and the frame codec.
+        .target(
+            name: "PrismWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+
+        // Metrics (swift-metrics → Prometheus) and the HTTP endpoint that exposes them.
+        .target(
+            name: "PrismTelemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The broker: a pure routing state machine plus the socket loop that drives it.
+        .target(
+            name: "PrismBroker",
+            dependencies: [
+                "ZeroMQ", "PrismWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The stateless worker runtime and its handler protocol (echo and sleep built in).
+        .target(
+            name: "PrismWorker",
+            dependencies: [
+                "ZeroMQ", "PrismWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The client library used by ranking services and the coordinator.
+        .target(
+            name: "PrismClient",
+            dependencies: [
+                "ZeroMQ", "PrismWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The `prism` command.
+        .executableTarget(
+            name: "PrismCLI",
+            dependencies: [
+                "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
+        .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire"]),
+        .testTarget(
+            name: "FleetTests",
+            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismCLI"]
+        ),
+    ]
+)
