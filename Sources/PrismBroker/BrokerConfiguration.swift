@@ -1,0 +1,25 @@
+import PrismWire
+
+/// Everything that shapes the broker's routing decisions. Times are in milliseconds.
+public struct BrokerConfiguration: Sendable, Equatable {
+    /// Heartbeats go to every worker this often; workers send theirs at the same rate.
+    public var heartbeatIntervalMs: Int64 = 1_000
+    /// A worker silent for this many intervals is dead.
+    public var heartbeatLiveness: Int64 = 3
+    /// Requests waiting per service before new ones are refused with RESOURCE_EXHAUSTED.
+    public var maxQueuedPerService: Int = 10_000
+    /// How often one request may be handed to another worker after its worker was lost.
+    public var maxRedispatches: Int = 3
+    /// How long a request waits for a service that has no workers before UNAVAILABLE
+    /// (or less, when its deadline comes first).
+    public var unavailableGraceMs: Int64 = 2_000
+    /// Answered request ids remembered for replaying the reply to a client's retry.
+    public var replayCacheSize: Int = 50_000
+    /// Largest body frame accepted from a client or worker; larger gets RESOURCE_EXHAUSTED.
+    public var maxBodyBytes: Int = defaultMaxBodyBytes
+
+    public init() {}
+
+    /// Time after which a silent worker is dead.
+    public var workerExpiryMs: Int64 { heartbeatIntervalMs * heartbeatLiveness }
+}

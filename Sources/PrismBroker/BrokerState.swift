@@ -1,0 +1,215 @@
+import PrismWire
+
+/// What the broker's socket loop must do after feeding an input to the state machine.
+public enum BrokerAction: Equatable, Sendable {
+    /// Answer a client: the one reply for `reply.requestID`.
+    case reply(to: PeerID, Reply, service: String, elapsedMs: Int64)
+    /// Answer a client's health request.
+    case health(to: PeerID, HealthReply)
+    /// Hand a request to a worker.
+    case dispatch(to: PeerID, Envelope)
+    /// Tell a worker to stop working on a request.
+    case cancel(worker: PeerID, requestID: String)
+    case heartbeat(worker: PeerID)
+    case disconnect(worker: PeerID, reason: String)
+    /// Something worth a log line or a metric; nothing to send.
+    case event(BrokerEvent)
+}
+
+/// Notable things the state machine saw, for logs and metrics.
+public enum BrokerEvent: Equatable, Sendable {
+    case workerRegistered(PeerID, service: String, capacity: Int, name: String)
+    case workerLost(PeerID, service: String, reason: String, inFlight: Int)
+    case redispatched(requestID: String, service: String, attempt: Int)
+    case retryAbsorbed(requestID: String)
+    case replayed(requestID: String)
+    case lateReplyDropped(requestID: String, worker: PeerID)
+    case unknownWorker(PeerID, command: String)
+}
+
+/// The broker's routing logic as a plain value: no sockets, no clocks. Each input returns the
+/// actions to carry out; `now` is milliseconds since the Unix epoch (deadlines are absolute).
+///
+/// Invariants:
+/// - every request id accepted from a client is answered exactly once (a worker's reply, or the
+///   broker's own DEADLINE_EXCEEDED / CANCELLED / UNAVAILABLE / RESOURCE_EXHAUSTED);
+/// - a worker never holds more requests than its declared capacity;
+/// - idle capacity is handed out least-recently-used worker first.
+public struct BrokerState: Sendable {
+    public let configuration: BrokerConfiguration
+    let startedAt: Int64
+
+    var requests: [String: PendingRequest] = [:]
+    var services: [String: ServiceState] = [:]
+    var workers: [PeerID: WorkerState] = [:]
+    var deadlines = TimerHeap()
+    var replay: ReplayCache<Reply>
+    var lastHeartbeatAt: Int64
+
+    public init(configuration: BrokerConfiguration = BrokerConfiguration(), now: Int64) {
+        self.configuration = configuration
+        self.startedAt = now
+        self.lastHeartbeatAt = now
+        self.replay = ReplayCache(capacity: configuration.replayCacheSize)
+    }
+
+    struct PendingRequest: Sendable {
+        enum Phase: Sendable, Equatable {
+            case queued
+            case running(worker: PeerID)
+        }
+        var envelope: Envelope
+        var client: PeerID
+        var phase: Phase
+        var receivedAt: Int64
+        /// How many workers it was handed to so far.
+        var dispatches: Int
+    }
+
+    struct ServiceState: Sendable {
+        var queue = RequestQueue()
+        var queued = 0
+        var inFlight = 0
+        /// Workers in least-recently-used order: the front got work longest ago.
+        var lru: [PeerID] = []
+        /// When the service last had no workers (nil while it has some).
+        var emptySince: Int64?
+    }
+
+    struct WorkerState: Sendable {
+        var service: String
+        var name: String
+        var capacity: Int
+        var holding: Set<String> = []
+        var lastSeen: Int64
+        var free: Int { capacity - holding.count }
+    }
+
+    // MARK: Clients
+
+    /// A request, cancel or health request from a client.
+    public mutating func handle(client: PeerID, _ message: ClientMessage, now: Int64) -> [BrokerAction] {
+        switch message {
+        case .request(let envelope): return accept(client: client, envelope, now: now)
+        case .cancel(let cancel): return cancelRequest(cancel.requestID, now: now)
+        case .health(let request): return [.health(to: client, health(request, now: now))]
+        }
+    }
+
+    /// A message from a client that could not be decoded: answer it if it names a request.
+    public func reject(client: PeerID, requestID: String, code: StatusCode, message: String) -> [BrokerAction] {
+        [.reply(to: client, Reply(requestID: requestID, status: code, message: message), service: "", elapsedMs: 0)]
+    }
+
+    mutating func accept(client: PeerID, _ envelope: Envelope, now: Int64) -> [BrokerAction] {
+        let id = envelope.requestID
+        guard !id.isEmpty else {
+            return reject(client: client, requestID: "", code: .invalidArgument, message: "request_id is empty")
+        }
+        guard !envelope.service.isEmpty else {
+            return reject(client: client, requestID: id, code: .invalidArgument, message: "service is empty")
+        }
+        if requests[id] != nil {
+            // A retry of a request we hold: answer to wherever the client is now, run it once.
+            requests[id]?.client = client
+            return [.event(.retryAbsorbed(requestID: id))]
+        }
+        if let answered = replay[id] {
+            return [.event(.replayed(requestID: id)), .reply(to: client, answered, service: envelope.service, elapsedMs: 0)]
+        }
+        if envelope.deadlineUnixMs != 0 && envelope.deadlineUnixMs <= now {
+            return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
+                          Reply(requestID: id, status: .deadlineExceeded, message: "deadline passed before the broker received the request"))
+        }
+        var service = services[envelope.service] ?? ServiceState(emptySince: now)
+        if service.queued >= configuration.maxQueuedPerService {
+            return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
+                          Reply(requestID: id, status: .resourceExhausted,
+                                message: "service '\(envelope.service)' has \(service.queued) requests queued (limit \(configuration.maxQueuedPerService))"))
+        }
+        service.queue.pushBack(id)
+        service.queued += 1
+        services[envelope.service] = service
+        requests[id] = PendingRequest(envelope: envelope, client: client, phase: .queued, receivedAt: now, dispatches: 0)
+        if envelope.deadlineUnixMs != 0 { deadlines.push(at: envelope.deadlineUnixMs, id: id) }
+        return dispatch(service: envelope.service, now: now)
+    }
+
+    mutating func cancelRequest(_ id: String, now: Int64) -> [BrokerAction] {
+        guard let request = requests[id] else { return [] }
+        var actions: [BrokerAction] = []
+        if case .running(let worker) = request.phase {
+            actions.append(.cancel(worker: worker, requestID: id))
+        }
+        actions += finish(id, Reply(requestID: id, status: .cancelled, message: "cancelled by the client"), now: now)
+        return actions
+    }
+
+    func health(_ request: HealthRequest, now: Int64) -> HealthReply {
+        var reply = HealthReply()
+        reply.requestID = request.requestID
+        reply.uptimeMs = max(0, now - startedAt)
+        let names = request.service.isEmpty ? services.keys.sorted() : [request.service]
+        for name in names {
+            var entry = ServiceHealth()
+            entry.service = name
+            if let service = services[name] {
+                entry.workers = UInt32(service.lru.count)
+                entry.capacity = UInt32(service.lru.reduce(0) { $0 + (workers[$1]?.capacity ?? 0) })
+                entry.queued = UInt32(service.queued)
+                entry.inFlight = UInt32(service.inFlight)
+            }
+            reply.services.append(entry)
+        }
+        return reply
+    }
+
+    // MARK: Answering
+
+    /// Answers a request the broker holds, exactly once, and forgets it.
+    mutating func finish(_ id: String, _ reply: Reply, now: Int64) -> [BrokerAction] {
+        guard let request = requests.removeValue(forKey: id) else { return [] }
+        let name = request.envelope.service
+        switch request.phase {
+        case .queued: services[name]?.queued -= 1
+        case .running: services[name]?.inFlight -= 1
+            // The worker keeps the slot until it replies (or dies): its capacity is real.
+        }
+        return answer(client: request.client, id: id, service: name, receivedAt: request.receivedAt, now: now, reply)
+    }
+
+    mutating func answer(client: PeerID, id: String, service: String, receivedAt: Int64, now: Int64, _ reply: Reply) -> [BrokerAction] {
+        // A refusal the client may retry later (full queue, no workers) is not remembered:
+        // the retry is a new attempt. Everything else is, so a retry gets the same answer.
+        if reply.status.code != .resourceExhausted && reply.status.code != .unavailable {
+            replay.insert(reply, for: id)
+        }
+        return [.reply(to: client, reply, service: service, elapsedMs: max(0, now - receivedAt))]
+    }
+
+    // MARK: Dispatch
+
+    /// Hands queued requests of `name` to its least-recently-used workers with free slots.
+    mutating func dispatch(service name: String, now: Int64) -> [BrokerAction] {
+        guard var service = services[name] else { return [] }
+        var actions: [BrokerAction] = []
+        while service.queued > 0 {
+            guard let slot = service.lru.firstIndex(where: { (workers[$0]?.free ?? 0) > 0 }) else { break }
+            guard let id = service.queue.popFront() else { break }
+            guard var request = requests[id], request.phase == .queued else { continue }  // stale entry
+            let worker = service.lru.remove(at: slot)
+            service.lru.append(worker)
+            request.phase = .running(worker: worker)
+            request.dispatches += 1
+            requests[id] = request
+            workers[worker]?.holding.insert(id)
+            service.queued -= 1
+            service.inFlight += 1
+            var envelope = request.envelope
+            envelope.attempt = UInt32(request.dispatches)
+            actions.append(.dispatch(to: worker, envelope))
+        }
+        services[name] = service
+        return actions
+    }
+}

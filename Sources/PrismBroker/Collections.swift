@@ -1,0 +1,108 @@
+/// The routing identity of a peer on a ROUTER socket (a client or a worker).
+public struct PeerID: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public var description: String { bytes.map { byte in
+        let hex = String(byte, radix: 16)
+        return hex.count == 1 ? "0" + hex : hex
+    }.joined() }
+}
+
+/// A FIFO of request ids that can also take an id back at the front (a re-dispatched request
+/// keeps its place ahead of newer ones). Entries may be stale (answered while queued): the
+/// broker skips them when it pops, so removal from the middle costs nothing here.
+struct RequestQueue: Sendable {
+    private var items: [String] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+
+    mutating func pushBack(_ id: String) { items.append(id) }
+
+    mutating func pushFront(_ id: String) {
+        if head > 0 {
+            head -= 1
+            items[head] = id
+        } else {
+            items.insert(id, at: 0)
+        }
+    }
+
+    mutating func popFront() -> String? {
+        guard head < items.count else { return nil }
+        let id = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 && head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return id
+    }
+
+    /// The entries from oldest to newest (stale ones included).
+    var entries: ArraySlice<String> { items[head...] }
+}
+
+/// A binary min-heap of (time, request id) timers; entries are checked when they fire, so a
+/// timer for a request that was answered meanwhile is simply ignored.
+struct TimerHeap: Sendable {
+    private(set) var items: [(at: Int64, id: String)] = []
+
+    var next: Int64? { items.first?.at }
+
+    mutating func push(at: Int64, id: String) {
+        items.append((at, id))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].at < items[parent].at else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest timer if it is due at `now`.
+    mutating func popDue(now: Int64) -> String? {
+        guard let first = items.first, first.at <= now else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < items.count && items[left].at < items[smallest].at { smallest = left }
+                if right < items.count && items[right].at < items[smallest].at { smallest = right }
+                if smallest == parent { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first.id
+    }
+}
+
+/// Replies already given, by request id, so that a client's retry of an answered request gets
+/// the same reply again instead of a second execution. Bounded: the oldest are forgotten first.
+struct ReplayCache<Value: Sendable>: Sendable {
+    private var values: [String: Value] = [:]
+    private var order = RequestQueue()
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(0, capacity) }
+
+    var count: Int { values.count }
+
+    subscript(id: String) -> Value? { values[id] }
+
+    mutating func insert(_ value: Value, for id: String) {
+        guard capacity > 0 else { return }
+        if values.updateValue(value, forKey: id) == nil { order.pushBack(id) }
+        while values.count > capacity, let oldest = order.popFront() {
+            values.removeValue(forKey: oldest)
+        }
+    }
+}

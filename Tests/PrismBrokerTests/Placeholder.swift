@@ -1,2 +1,0 @@
-import XCTest
-final class PrismBrokerTestsPlaceholder: XCTestCase { func testNothing() {} }
