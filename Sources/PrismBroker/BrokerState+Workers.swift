@@ -12,7 +12,8 @@ extension BrokerState {
             // READY twice is a protocol error: drop the worker, it will reconnect cleanly.
             return removeWorker(id, reason: "sent READY twice", now: now)
                 + [.disconnect(worker: id, reason: "protocol error: READY from a registered worker")]
-        case .heartbeat:
+        case .heartbeat(let heartbeat):
+            if heartbeat.draining { workers[id]?.draining = true }
             return []
         case .reply(let reply):
             return workerReplied(id, reply, now: now)

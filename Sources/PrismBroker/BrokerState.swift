@@ -82,7 +82,8 @@ public struct BrokerState: Sendable {
         var capacity: Int
         var holding: Set<String> = []
         var lastSeen: Int64
-        var free: Int { capacity - holding.count }
+        var draining = false
+        var free: Int { draining ? 0 : capacity - holding.count }
     }
 
     // MARK: Clients

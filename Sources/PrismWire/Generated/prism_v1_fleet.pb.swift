@@ -219,13 +219,16 @@ public nonisolated struct Prism_V1_Ready: Sendable {
   public init() {}
 }
 
-/// Either way: still alive. Workers report how many requests they hold.
+/// Either way: still alive. Workers report how many requests they hold, and whether they are
+/// draining (shutting down: the broker sends them nothing new but keeps what they hold).
 public nonisolated struct Prism_V1_Heartbeat: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var inFlight: UInt32 = 0
+
+  public var draining: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -514,7 +517,7 @@ nonisolated extension Prism_V1_Ready: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Prism_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Heartbeat"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}in_flight\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}in_flight\0\u{1}draining\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -523,6 +526,7 @@ nonisolated extension Prism_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.inFlight) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.draining) }()
       default: break
       }
     }
@@ -532,11 +536,15 @@ nonisolated extension Prism_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._
     if self.inFlight != 0 {
       try visitor.visitSingularUInt32Field(value: self.inFlight, fieldNumber: 1)
     }
+    if self.draining != false {
+      try visitor.visitSingularBoolField(value: self.draining, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Prism_V1_Heartbeat, rhs: Prism_V1_Heartbeat) -> Bool {
     if lhs.inFlight != rhs.inFlight {return false}
+    if lhs.draining != rhs.draining {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

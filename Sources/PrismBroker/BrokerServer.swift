@@ -1,0 +1,273 @@
+import Logging
+import PrismWire
+import Synchronization
+import ZeroMQ
+
+/// Every failure of the broker module.
+public enum BrokerError: Error, CustomStringConvertible {
+    case bindFailed(endpoint: String, ZeroMQError)
+    case alreadyStarted
+    case socket(ZeroMQError)
+
+    public var description: String {
+        switch self {
+        case .bindFailed(let endpoint, let error): return "cannot bind \(endpoint): \(error)"
+        case .alreadyStarted: return "the broker was already started"
+        case .socket(let error): return "socket error: \(error)"
+        }
+    }
+}
+
+/// The broker process's engine: a frontend ROUTER for clients and a backend ROUTER for workers,
+/// both owned by one dedicated I/O thread that feeds `BrokerState` and carries out its actions.
+public final class BrokerServer: Sendable {
+    /// The endpoints actually bound (wildcard ports resolved).
+    public struct Endpoints: Sendable, Equatable {
+        public var frontend: String
+        public var backend: String
+    }
+
+    enum Command: Sendable {
+        case stop(drainMs: Int64)
+    }
+
+    public let configuration: BrokerConfiguration
+    public let frontend: String
+    public let backend: String
+    let context: Context
+    let logger: Logger
+    let mailbox: Mailbox<Command>
+    private let thread = Mutex<IOThread?>(nil)
+
+    /// - Parameters:
+    ///   - frontend: where clients connect, e.g. `tcp://*:5555`, `ipc:///tmp/prism-fe`, `inproc://fe`.
+    ///   - backend: where workers connect.
+    ///   - context: share one with in-process peers to use `inproc://` endpoints.
+    public init(configuration: BrokerConfiguration = BrokerConfiguration(), frontend: String, backend: String,
+                context: Context? = nil, logger: Logger = Logger(label: "prism.broker")) throws {
+        self.configuration = configuration
+        self.frontend = frontend
+        self.backend = backend
+        self.context = try context ?? Context()
+        self.logger = logger
+        self.mailbox = try Mailbox()
+    }
+
+    /// Binds both sockets on the broker's own thread and starts routing; returns the bound endpoints.
+    public func start() async throws -> Endpoints {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Endpoints, Error>) in
+            let alreadyRunning = thread.withLock { current -> Bool in
+                if current != nil { return true }
+                current = IOThread(name: "prism-broker") { [self] in
+                    let loop: BrokerLoop
+                    do {
+                        loop = try BrokerLoop(server: self)
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    continuation.resume(returning: loop.endpoints)
+                    loop.run()
+                }
+                return false
+            }
+            if alreadyRunning { continuation.resume(throwing: BrokerError.alreadyStarted) }
+        }
+    }
+
+    /// Stops taking new requests, waits up to `drainMs` for running ones, then closes.
+    public func shutdown(drainMs: Int64 = 5_000) {
+        mailbox.post(.stop(drainMs: drainMs))
+    }
+
+    /// Returns when the broker's thread has ended.
+    public func join() async {
+        guard let thread = thread.withLock({ $0 }) else { return }
+        await thread.join()
+    }
+}
+
+/// The broker's I/O loop; made on, and never leaves, the broker thread.
+final class BrokerLoop {
+    let frontend: Socket
+    let backend: Socket
+    let endpoints: BrokerServer.Endpoints
+    let mailbox: Mailbox<BrokerServer.Command>
+    let logger: Logger
+    let metrics = BrokerMetrics()
+    var state: BrokerState
+    var drainUntil: Int64?
+    var lastPublished: Int64 = 0
+
+    init(server: BrokerServer) throws {
+        let config = server.configuration
+        do {
+            frontend = try server.context.socket(.router)
+            backend = try server.context.socket(.router)
+            // libzmq drops a peer that sends a frame over this hard limit; up to it, oversized
+            // bodies get a RESOURCE_EXHAUSTED reply instead.
+            let hardLimit = Int64(config.maxBodyBytes) * 4 + 65_536
+            for socket in [frontend, backend] {
+                try socket.setMaxMessageSize(hardLimit)
+                try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
+            }
+        } catch {
+            throw BrokerError.socket(error)
+        }
+        do { try frontend.bind(server.frontend) } catch { throw BrokerError.bindFailed(endpoint: server.frontend, error) }
+        do { try backend.bind(server.backend) } catch { throw BrokerError.bindFailed(endpoint: server.backend, error) }
+        endpoints = BrokerServer.Endpoints(
+            frontend: (try? frontend.lastEndpoint()) ?? server.frontend,
+            backend: (try? backend.lastEndpoint()) ?? server.backend)
+        mailbox = server.mailbox
+        logger = server.logger
+        state = BrokerState(configuration: config, now: unixTimeMs())
+    }
+
+    func run() {
+        var poller = Poller()
+        let frontendIndex = poller.add(frontend)
+        let backendIndex = poller.add(backend)
+        let mailboxIndex = poller.add(fileDescriptor: mailbox.wakeup.readDescriptor)
+        logger.info("broker routing", metadata: ["frontend": "\(endpoints.frontend)", "backend": "\(endpoints.backend)"])
+        while true {
+            var now = unixTimeMs()
+            let wait = max(0, min(state.nextTimer(now: now) - now, 100))
+            do {
+                try poller.poll(timeoutMs: Int(wait))
+            } catch {
+                logger.error("poll failed: \(error)")
+                break
+            }
+            if poller.isReadable(mailboxIndex) {
+                for command in mailbox.take() {
+                    switch command {
+                    case .stop(let drainMs):
+                        drainUntil = unixTimeMs() + max(0, drainMs)
+                        logger.info("broker draining", metadata: ["pending": "\(state.pendingCount)"])
+                    }
+                }
+            }
+            if poller.isReadable(backendIndex) { drainBackend() }
+            if poller.isReadable(frontendIndex) { drainFrontend() }
+            now = unixTimeMs()
+            if now >= state.nextTimer(now: now) || wait == 0 { execute(state.tick(now: now)) }
+            if now - lastPublished >= 250 {
+                lastPublished = now
+                metrics.publish(state.health(HealthRequest(), now: now))
+            }
+            if let until = drainUntil, state.pendingCount == 0 || now >= until {
+                logger.info("broker stopped", metadata: ["unanswered": "\(state.pendingCount)"])
+                break
+            }
+        }
+        frontend.close()
+        backend.close()
+    }
+
+    /// Reads what the clients sent, a bounded batch at a time so the backend is not starved.
+    func drainFrontend() {
+        for _ in 0..<512 {
+            let frames: [[UInt8]]
+            do { frames = try frontend.receive(dontWait: true) } catch { return }
+            guard let routing = frames.first else { continue }
+            let client = PeerID(routing)
+            let now = unixTimeMs()
+            do {
+                let message = try ClientMessage.decode(frames.dropFirst(), maxBodyBytes: state.configuration.maxBodyBytes)
+                if case .request(let envelope) = message {
+                    metrics.requestReceived(service: envelope.service)
+                    if drainUntil != nil {
+                        // Clients re-send requests marked retryable, reaching the next broker.
+                        var reply = Reply(requestID: envelope.requestID, status: .unavailable, message: "the broker is shutting down; retry")
+                        reply.metadata["prism-retry"] = "true"
+                        execute([.reply(to: client, reply, service: envelope.service, elapsedMs: 0)])
+                        continue
+                    }
+                }
+                execute(state.handle(client: client, message, now: now))
+            } catch {
+                metrics.malformedMessage(socket: "frontend", reason: error.metricReason)
+                rejectMalformed(client: client, frames: frames, error)
+            }
+        }
+    }
+
+    /// Answers a client message that failed to decode, when it carries our protocol tag.
+    func rejectMalformed(client: PeerID, frames: [[UInt8]], _ error: WireError) {
+        switch error {
+        case .unknownProtocol, .wrongFrameCount:
+            return  // not speaking our protocol: nothing sensible to answer
+        case .bodyTooLarge:
+            let id = (try? Envelope(serializedBytes: frames[3]))?.requestID ?? ""
+            execute(state.reject(client: client, requestID: id, code: .resourceExhausted, message: error.description))
+        default:
+            execute(state.reject(client: client, requestID: "", code: .invalidArgument, message: error.description))
+        }
+    }
+
+    func drainBackend() {
+        for _ in 0..<512 {
+            let frames: [[UInt8]]
+            do { frames = try backend.receive(dontWait: true) } catch { return }
+            guard let routing = frames.first else { continue }
+            do {
+                let message = try WorkerMessage.decode(frames.dropFirst(), maxBodyBytes: state.configuration.maxBodyBytes)
+                execute(state.handle(worker: PeerID(routing), message, now: unixTimeMs()))
+            } catch {
+                metrics.malformedMessage(socket: "backend", reason: error.metricReason)
+            }
+        }
+    }
+
+    func execute(_ actions: [BrokerAction]) {
+        for action in actions {
+            switch action {
+            case .reply(let client, let reply, let service, let elapsedMs):
+                metrics.replied(service: service, code: reply.status.code, elapsedMs: elapsedMs)
+                send(frontend, to: client, ClientResponse.reply(reply).frames)
+            case .health(let client, let health):
+                send(frontend, to: client, ClientResponse.health(health).frames)
+            case .dispatch(let worker, let envelope):
+                send(backend, to: worker, BrokerMessage.request(envelope).frames)
+            case .cancel(let worker, let requestID):
+                var cancel = Cancel()
+                cancel.requestID = requestID
+                send(backend, to: worker, BrokerMessage.cancel(cancel).frames)
+            case .heartbeat(let worker):
+                send(backend, to: worker, BrokerMessage.heartbeat(Heartbeat()).frames)
+            case .disconnect(let worker, let reason):
+                var disconnect = Disconnect()
+                disconnect.reason = reason
+                send(backend, to: worker, BrokerMessage.disconnect(disconnect).frames)
+            case .event(let event):
+                metrics.record(event)
+                log(event)
+            }
+        }
+    }
+
+    func send(_ socket: Socket, to peer: PeerID, _ frames: [[UInt8]]) {
+        do {
+            try socket.send([peer.bytes] + frames, dontWait: true)
+        } catch {
+            // The peer is gone (or hopelessly behind); its requests are covered by heartbeats and retries.
+            metrics.unroutableSend()
+        }
+    }
+
+    func log(_ event: BrokerEvent) {
+        switch event {
+        case .workerRegistered(let id, let service, let capacity, let name):
+            logger.info("worker ready", metadata: ["worker": "\(name)", "peer": "\(id)", "service": "\(service)", "capacity": "\(capacity)"])
+        case .workerLost(let id, let service, let reason, let inFlight):
+            logger.warning("worker lost", metadata: ["peer": "\(id)", "service": "\(service)", "reason": "\(reason)", "in_flight": "\(inFlight)"])
+        case .redispatched(let requestID, let service, let attempt):
+            logger.info("request re-dispatched", metadata: ["request": "\(requestID)", "service": "\(service)", "attempt": "\(attempt)"])
+        case .unknownWorker(let id, let command):
+            logger.debug("message from unknown worker", metadata: ["peer": "\(id)", "command": "\(command)"])
+        case .retryAbsorbed, .replayed, .lateReplyDropped:
+            break
+        }
+    }
+}

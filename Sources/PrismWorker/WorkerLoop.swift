@@ -1,0 +1,226 @@
+import Logging
+import PrismWire
+import ZeroMQ
+
+/// The worker's I/O loop. Made before the thread starts and used only on it afterwards
+/// (it holds the socket, so it is deliberately not `Sendable`; the unchecked box only carries it
+/// across the one hand-over to the thread).
+final class WorkerLoop: @unchecked Sendable {
+    let runtime: WorkerRuntime
+    var config: WorkerConfiguration { runtime.configuration }
+    var logger: Logger { runtime.logger }
+    var socket: Socket?
+
+    /// Requests received but not yet handed to the handler, oldest first.
+    var waiting: [(envelope: Envelope, arrivedAt: Int64)] = []
+    /// Requests with the handler, by id.
+    var running: [String: CancellationFlag] = [:]
+    /// Tasks running a single request, so a cancel can interrupt them (Task.sleep, awaits).
+    var singleTasks: [String: Task<Void, Never>] = [:]
+    var lastHeard: Int64 = 0
+    var lastSent: Int64 = 0
+    var reconnects = 0
+    var drainUntil: Int64?
+
+    init(runtime: WorkerRuntime) throws {
+        self.runtime = runtime
+    }
+
+    func run() {
+        connect(now: unixTimeMs())
+        while true {
+            let now = unixTimeMs()
+            if let until = drainUntil, (running.isEmpty && waiting.isEmpty) || now >= until {
+                leave(now: now)
+                return
+            }
+            var poller = Poller()
+            let mailboxIndex = poller.add(fileDescriptor: runtime.mailbox.wakeup.readDescriptor)
+            let socketIndex = socket.map { poller.add($0) }
+            let wait = max(0, min(nextTimer(now: now) - now, 100))
+            do { try poller.poll(timeoutMs: Int(wait)) } catch {
+                logger.error("poll failed: \(error)")
+                return
+            }
+            if poller.isReadable(mailboxIndex) {
+                for command in runtime.mailbox.take() { handle(command) }
+            }
+            if let socketIndex, poller.isReadable(socketIndex) { drainSocket() }
+            timers(now: unixTimeMs())
+            schedule(now: unixTimeMs())
+        }
+    }
+
+    // MARK: Connection
+
+    func connect(now: Int64) {
+        socket?.close()
+        socket = nil
+        do {
+            let fresh = try runtime.context.socket(.dealer)
+            try fresh.setReconnectInterval(milliseconds: 100, max: 2_000)
+            try fresh.setHighWaterMarks(send: 100_000, receive: 100_000)
+            try fresh.connect(config.broker)
+            socket = fresh
+            var ready = Ready()
+            ready.service = config.service
+            ready.capacity = UInt32(config.capacity)
+            ready.workerID = config.workerID
+            ready.labels = config.labels
+            send(.ready(ready), now: now)
+            if drainUntil != nil { sendHeartbeat(now: now) }
+        } catch {
+            logger.error("cannot connect to the broker", metadata: ["broker": "\(config.broker)", "error": "\(error)"])
+        }
+        lastHeard = now
+        if reconnects > 0 { logger.info("reconnected to the broker", metadata: ["attempt": "\(reconnects)"]) }
+        reconnects += 1
+    }
+
+    func send(_ message: WorkerMessage, now: Int64) {
+        guard let socket else { return }
+        do {
+            try socket.send(message.frames, dontWait: true)
+            lastSent = now
+        } catch {
+            logger.debug("send to the broker failed: \(error)")
+        }
+    }
+
+    func sendHeartbeat(now: Int64) {
+        var heartbeat = Heartbeat()
+        heartbeat.inFlight = UInt32(running.count + waiting.count)
+        heartbeat.draining = drainUntil != nil
+        send(.heartbeat(heartbeat), now: now)
+    }
+
+    func leave(now: Int64) {
+        var disconnect = Disconnect()
+        disconnect.reason = running.isEmpty ? "shutting down" : "drain timeout with \(running.count) requests unfinished"
+        send(.disconnect(disconnect), now: now)
+        socket?.close()  // LINGER lets the DISCONNECT leave
+        socket = nil
+        logger.info("worker stopped", metadata: ["unfinished": "\(running.count)"])
+    }
+
+    // MARK: Input
+
+    func drainSocket() {
+        for _ in 0..<512 {
+            guard let socket else { return }
+            let frames: [[UInt8]]
+            do { frames = try socket.receive(dontWait: true) } catch { return }
+            let now = unixTimeMs()
+            lastHeard = now
+            let message: BrokerMessage
+            do { message = try BrokerMessage.decode(frames[...]) } catch {
+                logger.warning("malformed message from the broker: \(error)")
+                continue
+            }
+            switch message {
+            case .request(let envelope):
+                accept(envelope, now: now)
+            case .cancel(let cancel):
+                cancelRequest(cancel.requestID, now: now)
+            case .heartbeat:
+                break
+            case .disconnect(let disconnect):
+                logger.info("broker asked to reconnect", metadata: ["reason": "\(disconnect.reason)"])
+                connect(now: now)
+                return
+            }
+        }
+    }
+
+    func accept(_ envelope: Envelope, now: Int64) {
+        let id = envelope.requestID
+        if running[id] != nil || waiting.contains(where: { $0.envelope.requestID == id }) { return }
+        if envelope.deadlineUnixMs != 0 && envelope.deadlineUnixMs <= now {
+            reply(id, .failure(.deadlineExceeded, "deadline passed before the worker started"), now: now)
+            return
+        }
+        waiting.append((envelope, now))
+    }
+
+    func cancelRequest(_ id: String, now: Int64) {
+        if let index = waiting.firstIndex(where: { $0.envelope.requestID == id }) {
+            waiting.remove(at: index)
+            reply(id, .failure(.cancelled, "cancelled before it started"), now: now)
+        } else {
+            running[id]?.cancel()
+            singleTasks[id]?.cancel()
+        }
+    }
+
+    func handle(_ command: WorkerRuntime.Command) {
+        let now = unixTimeMs()
+        switch command {
+        case .completed(let ids, let results):
+            for (index, id) in ids.enumerated() {
+                singleTasks[id] = nil
+                guard let flag = running.removeValue(forKey: id) else { continue }
+                var result = index < results.count ? results[index] : .failure(.internal, "the handler returned too few results")
+                if flag.isCancelled && result.status.code == .ok { result = .failure(.cancelled, "cancelled") }
+                reply(id, result, now: now)
+            }
+        case .shutdown:
+            guard drainUntil == nil else { return }
+            drainUntil = now + config.drainTimeoutMs
+            logger.info("worker draining", metadata: ["held": "\(running.count + waiting.count)"])
+            sendHeartbeat(now: now)
+        }
+    }
+
+    func reply(_ id: String, _ result: WorkResult, now: Int64) {
+        var reply = Reply()
+        reply.requestID = id
+        reply.status = result.status
+        reply.body = result.body
+        reply.metadata = result.metadata
+        reply.workerID = config.workerID
+        send(.reply(reply), now: now)
+    }
+
+    // MARK: Work
+
+    /// Hands waiting requests to the handler: never more than `capacity` at once, in batches of
+    /// up to `maxBatchSize`; a partial batch waits up to `maxBatchWaitMs` for company.
+    func schedule(now: Int64) {
+        let batchLimit = max(1, runtime.handler.maxBatchSize)
+        while !waiting.isEmpty && running.count < config.capacity {
+            let room = min(batchLimit, config.capacity - running.count)
+            if waiting.count < room && batchLimit > 1 && now - waiting[0].arrivedAt < config.maxBatchWaitMs { return }
+            let batch = waiting.prefix(room).map { WorkRequest(envelope: $0.envelope) }
+            waiting.removeFirst(batch.count)
+            for request in batch { running[request.requestID] = request.cancellation }
+            let handler = runtime.handler
+            let mailbox = runtime.mailbox
+            let task = Task.detached {
+                let results = await handler.handle(batch: batch)
+                mailbox.post(.completed(batch.map(\.requestID), results))
+            }
+            if batch.count == 1 { singleTasks[batch[0].requestID] = task }
+        }
+    }
+
+    func nextTimer(now: Int64) -> Int64 {
+        var next = lastSent + config.heartbeatIntervalMs
+        next = min(next, lastHeard + config.heartbeatIntervalMs * config.heartbeatLiveness)
+        if let first = waiting.first, running.count < config.capacity { next = min(next, first.arrivedAt + config.maxBatchWaitMs) }
+        return next
+    }
+
+    func timers(now: Int64) {
+        if now - lastHeard > config.heartbeatIntervalMs * config.heartbeatLiveness {
+            logger.warning("broker silent; reconnecting", metadata: ["broker": "\(config.broker)"])
+            connect(now: now)
+        }
+        if now - lastSent >= config.heartbeatIntervalMs { sendHeartbeat(now: now) }
+        // Requests whose deadline passed while waiting are answered without running them.
+        if waiting.contains(where: { $0.envelope.deadlineUnixMs != 0 && $0.envelope.deadlineUnixMs <= now }) {
+            let expired = waiting.filter { $0.envelope.deadlineUnixMs != 0 && $0.envelope.deadlineUnixMs <= now }
+            waiting.removeAll { $0.envelope.deadlineUnixMs != 0 && $0.envelope.deadlineUnixMs <= now }
+            for entry in expired { reply(entry.envelope.requestID, .failure(.deadlineExceeded, "deadline passed while waiting"), now: now) }
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class FleetTestsPlaceholder: XCTestCase { func testNothing() {} }
