@@ -77,11 +77,20 @@ let package = Package(
             ]
         ),
 
+        // Benchmarks that `prism bench` runs, each against its reference in the same run.
+        .target(
+            name: "PrismBench",
+            dependencies: [
+                "ZeroMQ", "PrismWire", "PrismClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The `prism` command.
         .executableTarget(
             name: "PrismCLI",
             dependencies: [
-                "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ",
+                "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import PrismClient
+import PrismWire
+
+/// `prism bench fleet`: echo round trips through the broker (2 echo workers) against a direct
+/// DEALER/ROUTER round trip to 2 echo servers, side by side in one run, with the same client.
+public struct FleetBench {
+    public struct Options: Sendable {
+        public var concurrencies = [1, 4, 16]
+        public var seconds = 3.0
+        public var warmupSeconds = 0.5
+        public var workers = 2
+        public var payloadBytes = 64
+        public var executable = currentExecutablePath()
+        public init() {}
+    }
+
+    public struct Measurement: Sendable {
+        public var path: String
+        public var concurrency: Int
+        public var count: Int
+        public var seconds: Double
+        public var p50Us: Double
+        public var p99Us: Double
+        public var requestsPerSecond: Double { Double(count) / seconds }
+    }
+
+    let options: Options
+    let log: @Sendable (String) -> Void
+
+    public init(options: Options, log: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.log = log
+    }
+
+    public func run() async throws -> [Measurement] {
+        var children: [ChildProcess] = []
+        defer { for child in children.reversed() { child.terminate() } }
+        let exe = options.executable
+        let broker = try ChildProcess(executable: exe, arguments: [
+            "broker", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--log-level", "error"])
+        children.append(broker)
+        let ready = try broker.waitForLine(containing: "prism broker ready")
+        guard let frontend = field("frontend", in: ready), let backend = field("backend", in: ready) else {
+            throw BenchError.notReady("broker said: \(ready)")
+        }
+        for i in 0..<options.workers {
+            children.append(try ChildProcess(executable: exe, arguments: [
+                "worker", "--broker", backend, "--service", "echo", "--handler", "echo",
+                "--capacity", "16", "--id", "echo\(i)", "--log-level", "error"]))
+        }
+        var direct: [String] = []
+        for _ in 0..<options.workers {
+            let server = try ChildProcess(executable: exe, arguments: ["bench", "echo-server", "--bind", "tcp://127.0.0.1:*"])
+            children.append(server)
+            guard let endpoint = field("endpoint", in: try server.waitForLine(containing: "echo server ready")) else {
+                throw BenchError.notReady("echo server")
+            }
+            direct.append(endpoint)
+        }
+        try await waitForWorkers(frontend: frontend, count: options.workers)
+        log("broker \(frontend), \(options.workers) echo workers; direct servers \(direct.joined(separator: ", "))")
+
+        var results: [Measurement] = []
+        for concurrency in options.concurrencies {
+            for (path, endpoints) in [("direct", direct), ("broker", [frontend])] {
+                let m = try await measure(path: path, endpoints: endpoints, concurrency: concurrency)
+                log(String(format: "%-6@ c=%-3d %8.0f req/s  p50 %7.1f us  p99 %7.1f us", path as NSString, concurrency,
+                           m.requestsPerSecond, m.p50Us, m.p99Us))
+                results.append(m)
+            }
+        }
+        return results
+    }
+
+    func waitForWorkers(frontend: String, count: Int) async throws {
+        let client = try PrismClient(configuration: ClientConfiguration(broker: frontend))
+        defer { Task { await client.close() } }
+        for _ in 0..<200 {
+            if let health = await client.health(service: "echo", timeoutMs: 500), health.services.first?.workers == UInt32(count) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchError.notReady("the echo workers did not register")
+    }
+
+    /// `concurrency` clients, each in a closed loop (one call outstanding), for the set time.
+    func measure(path: String, endpoints: [String], concurrency: Int) async throws -> Measurement {
+        var clients: [PrismClient] = []
+        for i in 0..<concurrency {
+            clients.append(try PrismClient(configuration: ClientConfiguration(broker: endpoints[i % endpoints.count]),
+                                           logger: Logger(label: "bench")))
+        }
+        let payload = Data(repeating: 0x61, count: options.payloadBytes)
+        let warmupEnd = monotonicNs() + UInt64(options.warmupSeconds * 1e9)
+        let end = warmupEnd + UInt64(options.seconds * 1e9)
+        let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+            for client in clients {
+                group.addTask {
+                    var latencies: [UInt64] = []
+                    latencies.reserveCapacity(200_000)
+                    while true {
+                        let start = monotonicNs()
+                        if start >= end { break }
+                        let result = try await client.call(service: "echo", body: payload, timeoutMs: 10_000)
+                        let stop = monotonicNs()
+                        if result.body.count != payload.count { throw BenchError.notReady("wrong echo") }
+                        if start >= warmupEnd { latencies.append(stop - start) }
+                    }
+                    return latencies
+                }
+            }
+            var all: [UInt64] = []
+            for try await part in group { all += part }
+            return all
+        }
+        for client in clients { await client.close() }
+        let sorted = samples.sorted()
+        func percentile(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return .nan }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000
+        }
+        return Measurement(path: path, concurrency: concurrency, count: sorted.count, seconds: options.seconds,
+                           p50Us: percentile(0.5), p99Us: percentile(0.99))
+    }
+
+    /// The report table with broker/direct ratios.
+    public static func report(_ results: [Measurement]) -> String {
+        var lines = ["clients  path     req/s     p50 (us)  p99 (us)  p50 ratio  throughput ratio"]
+        for concurrency in Set(results.map(\.concurrency)).sorted() {
+            guard let d = results.first(where: { $0.concurrency == concurrency && $0.path == "direct" }),
+                  let b = results.first(where: { $0.concurrency == concurrency && $0.path == "broker" }) else { continue }
+            for m in [d, b] {
+                let ratios = m.path == "broker"
+                    ? String(format: "  %9.2f  %16.2f", b.p50Us / d.p50Us, b.requestsPerSecond / d.requestsPerSecond) : ""
+                lines.append(String(format: "%7d  %-6@ %9.0f  %9.1f %9.1f", m.concurrency, m.path as NSString,
+                                    m.requestsPerSecond, m.p50Us, m.p99Us) + ratios)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

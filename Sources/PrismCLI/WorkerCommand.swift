@@ -1,0 +1,40 @@
+import ArgumentParser
+import Logging
+import PrismTelemetry
+import PrismWorker
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a stateless worker that serves one service through the broker."
+    )
+
+    @Option(help: "The broker's backend endpoint.") var broker = "tcp://127.0.0.1:5556"
+    @Option(help: "The service name to register.") var service = "echo"
+    @Option(help: "The handler: echo, sleep.") var handler = "echo"
+    @Option(help: "For --handler sleep: milliseconds per request (requests may override with sleep_ms metadata).") var sleepMs = 50
+    @Option(help: "Requests held at once.") var capacity = 1
+    @Option(help: "Heartbeat interval in milliseconds.") var heartbeatMs: Int64 = 1_000
+    @Option(help: "Dynamic batching: milliseconds a partial batch waits.") var batchWaitMs: Int64 = 0
+    @Option(help: "A name for logs (default: service@host:pid).") var id: String?
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        Telemetry.bootstrap(logLevel: common.level)
+        let logger = Logger(label: "prism.worker")
+        let chosen: any RequestHandler
+        switch handler {
+        case "echo": chosen = EchoHandler()
+        case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
+        default: throw ValidationError("unknown handler '\(handler)' (echo, sleep)")
+        }
+        var config = WorkerConfiguration(broker: broker, service: service, capacity: capacity, workerID: id)
+        config.heartbeatIntervalMs = heartbeatMs
+        config.maxBatchWaitMs = batchWaitMs
+        let runtime = try WorkerRuntime(configuration: config, handler: chosen, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: runtime)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
