@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire"]),
         .testTarget(
             name: "FleetTests",
-            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismCLI"]
+            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismCLI"]
         ),
     ]
 )
