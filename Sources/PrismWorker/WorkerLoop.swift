@@ -20,6 +20,9 @@ final class WorkerLoop: @unchecked Sendable {
     var lastHeard: Int64 = 0
     var lastSent: Int64 = 0
     var reconnects = 0
+    /// Doubles with each reconnect that hears nothing back (up to 16x), so a worker whose broker
+    /// is down does not churn sockets; any message from the broker resets it.
+    var backoff: Int64 = 1
     var drainUntil: Int64?
 
     init(runtime: WorkerRuntime) throws {
@@ -112,6 +115,7 @@ final class WorkerLoop: @unchecked Sendable {
             do { frames = try socket.receive(dontWait: true) } catch { return }
             let now = unixTimeMs()
             lastHeard = now
+            backoff = 1
             let message: BrokerMessage
             do { message = try BrokerMessage.decode(frames[...]) } catch {
                 logger.warning("malformed message from the broker: \(error)")
@@ -205,15 +209,19 @@ final class WorkerLoop: @unchecked Sendable {
 
     func nextTimer(now: Int64) -> Int64 {
         var next = lastSent + config.heartbeatIntervalMs
-        next = min(next, lastHeard + config.heartbeatIntervalMs * config.heartbeatLiveness)
+        next = min(next, lastHeard + brokerSilenceLimit)
         if let first = waiting.first, running.count < config.capacity { next = min(next, first.arrivedAt + config.maxBatchWaitMs) }
         return next
     }
 
+    /// How long the broker may stay silent before the worker reconnects.
+    var brokerSilenceLimit: Int64 { config.heartbeatIntervalMs * config.heartbeatLiveness * backoff }
+
     func timers(now: Int64) {
-        if now - lastHeard > config.heartbeatIntervalMs * config.heartbeatLiveness {
-            logger.warning("broker silent; reconnecting", metadata: ["broker": "\(config.broker)"])
+        if now - lastHeard > brokerSilenceLimit {
+            logger.warning("broker silent; reconnecting", metadata: ["broker": "\(config.broker)", "backoff": "\(backoff)"])
             connect(now: now)
+            backoff = min(backoff * 2, 16)
         }
         if now - lastSent >= config.heartbeatIntervalMs { sendHeartbeat(now: now) }
         // Requests whose deadline passed while waiting are answered without running them.

@@ -1,2 +1,0 @@
-import XCTest
-final class PrismWireTestsPlaceholder: XCTestCase { func testNothing() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class ZeroMQTestsPlaceholder: XCTestCase { func testNothing() {} }
