@@ -69,6 +69,15 @@ final class InteropTests: XCTestCase {
         XCTAssertEqual(run.stdoutText, try Self.fixtureEnvelopeHex() + "\n")
     }
 
+    /// Re-sends, attempt counting, duplicate dropping and local deadlines, against a scripted fake
+    /// broker (scripts/interop/test_prism_client.py, pytest).
+    func testPythonClientSemanticsAgainstFakeBroker() async throws {
+        let python = try pythonInterpreter()
+        let run = try await Self.run(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                              Self.interopDir.appendingPathComponent("test_prism_client.py").path])
+        XCTAssertEqual(run.status, 0, "pytest failed:\n\(run.stdoutText)\(run.stderrText)")
+    }
+
     // MARK: C
 
     func testCClientEchoesExactBodies() async throws {
