@@ -2,6 +2,7 @@
 # Regenerates the committed protobuf code from Protos/.
 #   Swift  -> Sources/PrismWire/Generated/*.pb.swift   (swift-protobuf 1.39.0's protoc-gen-swift)
 #   Python -> scripts/interop/prism_pb/ (protoc --python_out), used by the Python client
+#   C      -> scripts/interop/c/generated/ (protoc-c --c_out, protobuf-c), used by the C client
 # protoc-gen-swift is built once into $PROTOC_GEN_SWIFT_DIR (default /tmp/swift-protobuf-1.39.0);
 # building it takes 1.5-10 minutes, so CI never runs this script: the output is committed.
 set -euo pipefail
@@ -14,9 +15,11 @@ if [ ! -x "$plugin" ]; then
   (cd "$dir" && swift build -c release --product protoc-gen-swift)
 fi
 command -v protoc >/dev/null || { echo "protoc missing: apt-get install protobuf-compiler" >&2; exit 1; }
-mkdir -p "$root/Sources/PrismWire/Generated" "$root/scripts/interop/prism_pb"
+command -v protoc-c >/dev/null || { echo "protoc-c missing: apt-get install protobuf-c-compiler libprotobuf-c-dev" >&2; exit 1; }
+mkdir -p "$root/Sources/PrismWire/Generated" "$root/scripts/interop/prism_pb" "$root/scripts/interop/c/generated"
 protoc --plugin=protoc-gen-swift="$plugin" -I "$root/Protos" \
   --swift_opt=Visibility=Public --swift_opt=FileNaming=PathToUnderscores \
   --swift_out="$root/Sources/PrismWire/Generated" "$root"/Protos/prism/v1/*.proto
 protoc -I "$root/Protos" --python_out="$root/scripts/interop/prism_pb" "$root"/Protos/prism/v1/*.proto
-echo "generated into Sources/PrismWire/Generated and scripts/interop/prism_pb"
+protoc-c -I "$root/Protos" --c_out="$root/scripts/interop/c/generated" "$root"/Protos/prism/v1/*.proto
+echo "generated into Sources/PrismWire/Generated, scripts/interop/prism_pb and scripts/interop/c/generated"
