@@ -12,6 +12,9 @@ public struct FleetBench {
         public var warmupSeconds = 0.5
         public var workers = 2
         public var payloadBytes = 64
+        /// Client connections the concurrent callers share (a service multiplexes its callers
+        /// over one client); 0 gives every caller its own connection and I/O thread.
+        public var connections = 1
         public var executable = currentExecutablePath()
         public init() {}
     }
@@ -84,13 +87,15 @@ public struct FleetBench {
         throw BenchError.notReady("the echo workers did not register")
     }
 
-    /// `concurrency` clients, each in a closed loop (one call outstanding), for the set time.
+    /// `concurrency` callers, each in a closed loop (one call outstanding), for the set time.
     func measure(path: String, endpoints: [String], concurrency: Int) async throws -> Measurement {
-        var clients: [PrismClient] = []
-        for i in 0..<concurrency {
-            clients.append(try PrismClient(configuration: ClientConfiguration(broker: endpoints[i % endpoints.count]),
-                                           logger: Logger(label: "bench")))
+        var connections: [PrismClient] = []
+        let connectionCount = options.connections == 0 ? concurrency : max(options.connections, endpoints.count)
+        for i in 0..<min(connectionCount, max(concurrency, endpoints.count)) {
+            connections.append(try PrismClient(configuration: ClientConfiguration(broker: endpoints[i % endpoints.count]),
+                                               logger: Logger(label: "bench")))
         }
+        let clients = (0..<concurrency).map { connections[$0 % connections.count] }
         let payload = Data(repeating: 0x61, count: options.payloadBytes)
         let warmupEnd = monotonicNs() + UInt64(options.warmupSeconds * 1e9)
         let end = warmupEnd + UInt64(options.seconds * 1e9)
@@ -114,7 +119,7 @@ public struct FleetBench {
             for try await part in group { all += part }
             return all
         }
-        for client in clients { await client.close() }
+        for client in connections { await client.close() }
         let sorted = samples.sorted()
         func percentile(_ p: Double) -> Double {
             guard !sorted.isEmpty else { return .nan }

@@ -20,6 +20,7 @@ struct FleetBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds measured per configuration.") var seconds = 3.0
     @Option(help: "Echo workers (and direct echo servers).") var workers = 2
     @Option(help: "Payload bytes per request.") var payload = 64
+    @Option(help: "Client connections shared by the callers (0: one per caller).") var connections = 1
 
     func run() async throws {
         var options = FleetBench.Options()
@@ -30,6 +31,7 @@ struct FleetBenchCommand: AsyncParsableCommand {
         options.seconds = seconds
         options.workers = workers
         options.payloadBytes = payload
+        options.connections = connections
         let results = try await FleetBench(options: options) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }.run()

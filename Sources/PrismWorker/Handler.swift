@@ -82,7 +82,8 @@ extension SingleRequestHandler {
     public var maxBatchSize: Int { 1 }
 
     public func handle(batch: [WorkRequest]) async -> [WorkResult] {
-        await withTaskGroup(of: (Int, WorkResult).self) { group in
+        if batch.count == 1 { return [await run(batch[0])] }  // the common case: no task group
+        return await withTaskGroup(of: (Int, WorkResult).self) { group in
             for (index, request) in batch.enumerated() {
                 group.addTask { (index, await self.run(request)) }
             }

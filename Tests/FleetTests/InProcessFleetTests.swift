@@ -141,7 +141,7 @@ final class InProcessFleetTests: XCTestCase {
         try fleet.addWorker(service: "echo", handler: EchoHandler(), capacity: 3)
         try fleet.addWorker(service: "echo", handler: EchoHandler(), capacity: 5)
         try await fleet.waitForWorkers("echo", count: 2)
-        let health = await try fleet.client().health(service: "echo")
+        let health = try await fleet.client().health(service: "echo")
         XCTAssertEqual(health?.services.first?.capacity, 8)
         XCTAssertEqual(health?.services.first?.queued, 0)
         await fleet.stop()
