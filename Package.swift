@@ -77,6 +77,13 @@ let package = Package(
             ]
         ),
 
+        // Teachers for distillation: the backend interface, the grounded rule oracle, the
+        // "teacher" service handler.
+        .target(
+            name: "PrismTeacher",
+            dependencies: ["PrismWire", "PrismWorker"]
+        ),
+
         // Benchmarks that `prism bench` runs, each against its reference in the same run.
         .target(
             name: "PrismBench",
@@ -100,6 +107,7 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire"]),
+        .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker"]),
         .testTarget(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismCLI"]

@@ -1,0 +1,173 @@
+import PrismWire
+
+/// The grounded rule oracle: a **rule-based teacher, not an LLM**. It writes a one- or
+/// two-sentence explanation only from facts it can check in the structured sample — a director or
+/// actor shared with films in the history, genres that recur in the history, a theme word found in
+/// both plots, the same era — so it never states anything the data does not support. It exists so
+/// the whole distillation pipeline runs offline in minutes; a real LLM teacher replaces it through
+/// the same `TeacherBackend` interface.
+public struct RuleOracle: TeacherBackend {
+    public init() {}
+    public var teacherID: String { "rule-oracle/1" }
+
+    /// One piece of checked evidence linking the item to the history.
+    public enum Evidence: Sendable, Equatable {
+        /// `name` directed the item and every one of `titles` (history).
+        case director(String, titles: [String])
+        /// `name` acts in the item and in every one of `titles`.
+        case actor(String, titles: [String])
+        /// The item has all of `genres`, and every one of `titles` has at least one of them.
+        case genres([String], titles: [String])
+        /// `word` appears in the item's plot and in the plot of every one of `titles`.
+        case theme(String, titles: [String])
+        /// The item and every one of `titles` come from `decade` (e.g. 1990).
+        case era(Int, titles: [String])
+        /// Nothing shared: a description of the item itself.
+        case itemOnly
+    }
+
+    public func generate(_ prompts: [TeacherPrompt], decoding: Decoding) async -> [TeacherOutput] {
+        prompts.map { TeacherOutput(text: explain($0).text) }
+    }
+
+    /// The explanation and the evidence it rests on.
+    public func explain(_ prompt: TeacherPrompt) -> (text: String, evidence: [Evidence]) {
+        let evidence = gather(history: prompt.history, item: prompt.item)
+        let variant = Int(fnv1a(prompt.sampleID.isEmpty ? prompt.item.itemID : prompt.sampleID) % 3)
+        let item = displayTitle(prompt.item)
+        var sentences = [sentence(evidence[0], item: item, facts: prompt.item, variant: variant, first: true)]
+        if evidence.count > 1 {
+            sentences.append(sentence(evidence[1], item: item, facts: prompt.item, variant: variant, first: false))
+        }
+        return (sentences.joined(separator: " "), Array(evidence.prefix(2)))
+    }
+
+    // MARK: Evidence
+
+    /// All evidence, strongest first (at most one of each kind); `.itemOnly` when none.
+    func gather(history: [ItemFacts], item: ItemFacts) -> [Evidence] {
+        let recent = Array(history.reversed())  // most recent first
+        var found: [Evidence] = []
+        for name in item.directors {
+            let titles = recent.filter { $0.directors.contains(name) }.map(displayTitle)
+            if !titles.isEmpty { found.append(.director(name, titles: Array(titles.prefix(2)))); break }
+        }
+        var bestActor: (String, [String])?
+        for name in item.actors.prefix(5) {
+            let titles = recent.filter { $0.actors.contains(name) }.map(displayTitle)
+            if titles.count > (bestActor?.1.count ?? 0) { bestActor = (name, titles) }
+        }
+        if let (name, titles) = bestActor { found.append(.actor(name, titles: Array(titles.prefix(2)))) }
+        // Genres of the item that recur in at least two history items (or one, for short histories).
+        var counts: [String: Int] = [:]
+        for h in history { for g in Set(h.genres) { counts[g, default: 0] += 1 } }
+        let threshold = history.count >= 4 ? 2 : 1
+        let shared = item.genres.filter { (counts[$0] ?? 0) >= threshold }
+            .sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }.prefix(2)
+        if !shared.isEmpty {
+            let titles = recent.filter { !Set($0.genres).isDisjoint(with: shared) }.map(displayTitle)
+            found.append(.genres(Array(shared), titles: Array(titles.prefix(2))))
+        }
+        let itemWords = themeWords(item.plot)
+        for word in themeLexicon where itemWords.contains(word) {
+            let titles = recent.filter { themeWords($0.plot).contains(word) }.map(displayTitle)
+            if !titles.isEmpty { found.append(.theme(word, titles: Array(titles.prefix(2)))); break }
+        }
+        if item.year > 0 {
+            let decade = item.year / 10 * 10
+            let titles = recent.filter { $0.year > 0 && $0.year / 10 * 10 == decade }.map(displayTitle)
+            if titles.count >= 2 && titles.count * 3 >= history.count { found.append(.era(decade, titles: Array(titles.prefix(2)))) }
+        }
+        return found.isEmpty ? [.itemOnly] : found
+    }
+
+    // MARK: Wording
+
+    func sentence(_ evidence: Evidence, item: String, facts: ItemFacts, variant: Int, first: Bool) -> String {
+        switch evidence {
+        case .director(let name, let titles):
+            let seen = list(titles)
+            switch variant {
+            case 0: return "Since you watched \(seen), \(item) should suit you: it is also directed by \(name)."
+            case 1: return "\(item) comes from \(name), the director of \(seen), which you have seen."
+            default: return "You have already watched \(name)'s \(seen), and \(item) is another film by \(name)."
+            }
+        case .actor(let name, let titles):
+            let seen = list(titles)
+            if !first { return "It also features \(name), whom you saw in \(seen)." }
+            switch variant {
+            case 0: return "\(item) stars \(name), whom you saw in \(seen)."
+            case 1: return "If you liked \(name) in \(seen), you will find \(name) again in \(item)."
+            default: return "\(name), from \(seen) in your history, also appears in \(item)."
+            }
+        case .genres(let genres, let titles):
+            let kind = genreList(genres)
+            let seen = list(titles)
+            if !first { return "Like \(seen), it is \(article(kind)) \(kind) film." }
+            switch variant {
+            case 0: return "\(item) is \(article(kind)) \(kind) film, a kind you keep coming back to with titles like \(seen)."
+            case 1: return "You often watch \(kind) films such as \(seen), and \(item) is one too."
+            default: return "Given \(seen) in your history, the \(kind) of \(item) should appeal to you."
+            }
+        case .theme(let word, let titles):
+            let seen = list(titles)
+            return first ? "Like \(seen), \(item) is a story about \(word)." : "Like \(seen), it is a story about \(word)."
+        case .era(let decade, let titles):
+            let seen = list(titles)
+            return first ? "\(item) comes from the \(decade)s, like \(seen), an era you watch a lot."
+                         : "It comes from the \(decade)s, like \(seen)."
+        case .itemOnly:
+            let genres = genreList(Array(facts.genres.prefix(2)))
+            let year = facts.year > 0 ? " from \(facts.year)" : ""
+            if genres.isEmpty { return "\(item)\(year) would add something new to what you have been watching." }
+            return "\(item) is \(article(genres)) \(genres) film\(year) that would add some variety to what you have been watching."
+        }
+    }
+
+    func displayTitle(_ item: ItemFacts) -> String {
+        let title = item.title.trimmingCharacters(in: .whitespaces)
+        return title.isEmpty ? item.itemID : title
+    }
+
+    func list(_ titles: [String]) -> String {
+        titles.count >= 2 ? "\(titles[0]) and \(titles[1])" : (titles.first ?? "")
+    }
+
+    func genreList(_ genres: [String]) -> String {
+        genres.count >= 2 ? "\(genres[0].lowercasedGenre) and \(genres[1].lowercasedGenre)" : (genres.first?.lowercasedGenre ?? "")
+    }
+
+    func article(_ word: String) -> String {
+        guard let first = word.lowercased().first else { return "a" }
+        return "aeiou".contains(first) ? "an" : "a"
+    }
+
+    func themeWords(_ plot: String) -> Set<String> {
+        Set(plot.lowercased().split { !$0.isLetter }.map(String.init))
+    }
+
+    /// Themes worth naming; plain content words that mean the same thing in any plot.
+    let themeLexicon = [
+        "revenge", "war", "love", "friendship", "family", "murder", "escape", "survival", "betrayal", "heist",
+        "prison", "space", "aliens", "robots", "vampires", "ghosts", "magic", "dragons", "pirates", "spies",
+        "marriage", "divorce", "wedding", "school", "college", "music", "dance", "boxing", "baseball", "football",
+        "racing", "politics", "journalism", "drugs", "mafia", "gangsters", "terrorists", "hostages", "kidnapping",
+        "detective", "courtroom", "time", "dinosaurs", "zombies", "monsters", "soldiers", "cowboys", "ship", "island",
+        "christmas", "adolescence", "coming-of-age", "redemption", "jealousy", "obsession", "conspiracy",
+    ]
+}
+
+extension String {
+    /// Genre names read naturally in lower case ("Sci-Fi" → "sci-fi", "Film-Noir" → "film-noir").
+    var lowercasedGenre: String { lowercased() }
+}
+
+/// A stable 64-bit FNV-1a hash (phrasing choices must not change between runs).
+func fnv1a(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01B3
+    }
+    return hash
+}
