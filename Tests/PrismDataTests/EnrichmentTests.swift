@@ -89,4 +89,16 @@ final class EnrichmentTests: XCTestCase {
         XCTAssertEqual(MovieTitle.normalizedKey("Sense & Sensibility"), "sense and sensibility")
         XCTAssertTrue(MovieTitle.keyVariants("Postino, Il (The Postman)").contains("the postman"))
     }
+
+    func testPartialTitlesMatchOnlyAsALastResortInTheSameYear() throws {
+        var t = MovieMetadataTable()
+        t.add(MovieMetadata(id: "260", title: "Star Wars: Episode IV - A New Hope", year: 1977, genres: [],
+                            directors: ["George Lucas"], writers: [], actors: []))
+        t.add(MovieMetadata(id: "1196", title: "Star Wars: Episode V - The Empire Strikes Back", year: 1980, genres: [],
+                            directors: ["Irvin Kershner"], writers: [], actors: []))
+        XCTAssertEqual(t.lookup(title: "Star Wars", year: 1977)?.id, "260")
+        XCTAssertEqual(t.lookup(title: "Empire Strikes Back, The", year: 1980)?.id, "1196")
+        XCTAssertNil(t.lookup(title: "Star Wars", year: 1978))
+        XCTAssertNil(t.lookup(title: "Star Wars", year: nil))
+    }
 }

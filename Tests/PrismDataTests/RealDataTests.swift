@@ -26,8 +26,8 @@ final class RealDataTests: XCTestCase {
 
         let samples = try buildSamples(from: ds.interactions)
         XCTAssertEqual(samples.count, 100_000 - 943)
-        XCTAssertEqual(Set(samples.map(\.sampleID)).count, samples.count)
-        XCTAssertLessThanOrEqual(samples.map(\.history.count).max() ?? 0, 50)
+        XCTAssertEqual(Set(samples.map { $0.sampleID }).count, samples.count)
+        XCTAssertLessThanOrEqual(samples.map { $0.history.count }.max() ?? 0, 50)
         let stats = DatasetStatistics(dataset: ds.name, interactions: ds.interactions, samples: samples)
         XCTAssertEqual(stats.test, 943)
         XCTAssertEqual(stats.valid, 943)

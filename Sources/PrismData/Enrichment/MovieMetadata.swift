@@ -25,6 +25,9 @@ public struct MovieMetadataTable: Sendable {
     public private(set) var records: [String: MovieMetadata] = [:]
     /// normalized title key + "|" + year → ids carrying that title.
     private var titleIndex: [String: Set<String>] = [:]
+    /// The same for partial titles: the part before a colon ("Star Wars" of "Star Wars: Episode IV -
+    /// A New Hope") and the part after the last " - " ("A New Hope"). Consulted only after full titles fail.
+    private var partialIndex: [String: Set<String>] = [:]
 
     public init(records: [MovieMetadata] = []) {
         for r in records { add(r) }
@@ -71,6 +74,19 @@ public struct MovieMetadataTable: Sendable {
         for key in MovieTitle.keyVariants(title) {
             titleIndex["\(key)|\(year)", default: []].insert(id)
         }
+        for part in Self.partialTitles(title) {
+            for key in MovieTitle.keyVariants(part) {
+                partialIndex["\(key)|\(year)", default: []].insert(id)
+            }
+        }
+    }
+
+    /// "Star Wars: Episode V - The Empire Strikes Back" → ["Star Wars", "The Empire Strikes Back"].
+    static func partialTitles(_ title: String) -> [String] {
+        var parts: [String] = []
+        if let colon = title.range(of: ": ") { parts.append(String(title[..<colon.lowerBound])) }
+        if let dash = title.range(of: " - ", options: .backwards) { parts.append(String(title[dash.upperBound...])) }
+        return parts.filter { $0.count >= 3 }
     }
 
     /// Indexes every title of an ML-1M style catalog (raw MovieLens titles from `original_title`).
@@ -81,14 +97,16 @@ public struct MovieMetadataTable: Sendable {
         }
     }
 
-    /// The record for a title and year: an exact-year match first, then ±1 year;
-    /// nil when nothing or more than one distinct record matches.
+    /// The record for a title and year: a full-title match in the same year first, then ±1 year,
+    /// then a partial-title match in the same year ("Star Wars" 1977 → "Star Wars: Episode IV - A New Hope").
+    /// Nil when nothing, or more than one distinct record, matches at the first step that finds any.
     public func lookup(title: String, year: Int?) -> MovieMetadata? {
         guard let year else { return nil }
         let keys = MovieTitle.keyVariants(title)
-        for delta in [0, -1, 1] {
+        let steps: [([String: Set<String>], Int)] = [(titleIndex, 0), (titleIndex, -1), (titleIndex, 1), (partialIndex, 0)]
+        for (index, delta) in steps {
             var ids = Set<String>()
-            for key in keys { ids.formUnion(titleIndex["\(key)|\(year + delta)"] ?? []) }
+            for key in keys { ids.formUnion(index["\(key)|\(year + delta)"] ?? []) }
             if ids.count == 1, let id = ids.first { return records[id] }
             if ids.count > 1 { return nil }
         }

@@ -20,9 +20,9 @@ struct JSONLinesWriter {
         buffer.reserveCapacity(1 << 20)
     }
 
-    /// Appends one line (the object's JSON text, without the newline).
-    mutating func append(_ line: String) throws {
-        buffer.append(contentsOf: line.utf8)
+    /// Appends one line (the object's JSON bytes, without the newline).
+    mutating func append(_ line: [UInt8]) throws {
+        buffer.append(contentsOf: line)
         buffer.append(0x0A)
         linesWritten += 1
         if buffer.count >= 1 << 20 { try flush() }
@@ -44,76 +44,114 @@ struct JSONLinesWriter {
     }
 }
 
-/// A tiny JSON text builder for flat objects, with keys in the order written. Fast and deterministic,
-/// for the hot write paths (100k+ samples); reading back goes through `JSONDecoder`.
+/// A tiny JSON builder for flat objects, writing UTF-8 bytes with keys in the order added. Fast and
+/// deterministic, for the hot write paths (100k+ samples); reading back goes through `JSONDecoder`.
 struct JSONObjectBuilder {
-    private(set) var text = "{"
+    private(set) var bytes: [UInt8] = [0x7B]
     private var first = true
 
     private mutating func key(_ k: String) {
-        if !first { text += "," }
+        if !first { bytes.append(0x2C) }
         first = false
-        Self.appendString(k, to: &text)
-        text += ":"
+        Self.appendString(k, to: &bytes)
+        bytes.append(0x3A)
     }
 
-    mutating func add(_ k: String, _ v: String) { key(k); Self.appendString(v, to: &text) }
-    mutating func add(_ k: String, _ v: Int64) { key(k); text += String(v) }
-    mutating func add(_ k: String, _ v: Int) { key(k); text += String(v) }
-    mutating func add(_ k: String, _ v: Double) { key(k); text += v.isFinite ? formatNumber(v) : "null" }
+    mutating func add(_ k: String, _ v: String) { key(k); Self.appendString(v, to: &bytes) }
+    mutating func add(_ k: String, _ v: Int64) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    mutating func add(_ k: String, _ v: Int) { key(k); bytes.append(contentsOf: String(v).utf8) }
+    mutating func add(_ k: String, _ v: Double) {
+        key(k)
+        bytes.append(contentsOf: (v.isFinite ? formatNumber(v) : "null").utf8)
+    }
 
     mutating func add(_ k: String, _ v: [String]) {
         key(k)
-        text += "["
-        for (i, s) in v.enumerated() {
-            if i > 0 { text += "," }
-            Self.appendString(s, to: &text)
+        bytes.append(0x5B)
+        if !v.isEmpty {
+            // One escape pass over the joined text: `","` separators contain no escapable byte
+            // other than the quotes we add ourselves, so escape each element only when needed.
+            if Self.isPlain(v.joined(separator: ",")) {
+                bytes.append(0x22)
+                bytes.append(contentsOf: v.joined(separator: "\",\"").utf8)
+                bytes.append(0x22)
+            } else {
+                for (i, s) in v.enumerated() {
+                    if i > 0 { bytes.append(0x2C) }
+                    Self.appendString(s, to: &bytes)
+                }
+            }
         }
-        text += "]"
+        bytes.append(0x5D)
     }
+
+    /// Whether a string needs no JSON escaping.
+    /// (libc `strcspn` does the scan: much faster than a Swift byte loop in debug builds.)
+    static func isPlain(_ s: String) -> Bool {
+        s.withCString { strcspn($0, escapable) } == s.utf8.count
+    }
+
+    /// Every byte that must be escaped inside a JSON string (NUL is caught by the length check).
+    private static let escapable: String = {
+        var scalars = String.UnicodeScalarView()
+        for b in UInt8(1)..<0x20 { scalars.append(Unicode.Scalar(b)) }
+        scalars.append("\"")
+        scalars.append("\\")
+        return String(scalars)
+    }()
 
     /// A string-to-string object with keys sorted by their UTF-8 bytes.
     mutating func add(_ k: String, _ v: [String: String]) {
         key(k)
-        text += "{"
+        bytes.append(0x7B)
         for (i, name) in v.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            if i > 0 { text += "," }
-            Self.appendString(name, to: &text)
-            text += ":"
-            Self.appendString(v[name] ?? "", to: &text)
+            if i > 0 { bytes.append(0x2C) }
+            Self.appendString(name, to: &bytes)
+            bytes.append(0x3A)
+            Self.appendString(v[name] ?? "", to: &bytes)
         }
-        text += "}"
+        bytes.append(0x7D)
     }
 
-    func finish() -> String { text + "}" }
+    /// The finished object's bytes.
+    func finish() -> [UInt8] { bytes + [0x7D] }
 
-    /// Appends a JSON string literal: quotes, backslashes and control characters escaped; other
+    /// The finished object as text.
+    func finishText() -> String { String(decoding: finish(), as: UTF8.self) }
+
+    /// Appends a JSON string literal: quotes, backslashes and control characters escaped; all other
     /// characters (including non-ASCII) written as UTF-8.
-    static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C {
-            needsEscape = true
-            break
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        if isPlain(s) {
+            out.append(contentsOf: s.utf8)
+            out.append(0x22)
+            return
         }
-        if !needsEscape {
-            out += s
-        } else {
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
+        let start = out.count
+        out.append(contentsOf: s.utf8)
+        var i = start
+        while i < out.count {
+            let b = out[i]
+            if b < 0x20 || b == 0x22 || b == 0x5C {
+                let escape: [UInt8]
+                switch b {
+                case 0x22: escape = [0x5C, 0x22]
+                case 0x5C: escape = [0x5C, 0x5C]
+                case 0x0A: escape = [0x5C, 0x6E]
+                case 0x0D: escape = [0x5C, 0x72]
+                case 0x09: escape = [0x5C, 0x74]
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    escape = [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
                 }
+                out.replaceSubrange(i...i, with: escape)
+                i += escape.count
+            } else {
+                i += 1
             }
         }
-        out += "\""
+        out.append(0x22)
     }
 }
 

@@ -103,7 +103,7 @@ public struct GenericCSVLoader: Sendable {
                 item.year = y
             }
             if let plot, !v[plot].isEmpty { item.plot = v[plot] }
-            let special = Set([id, title, year, plot].compactMap { $0} + fields.compactMap(\.0))
+            let special = Set([id, title, year, plot].compactMap { $0 } + fields.compactMap { $0.0 })
             for (c, name) in h.names.enumerated() where !special.contains(c) && !v[c].isEmpty {
                 item.attributes[name] = v[c]
             }

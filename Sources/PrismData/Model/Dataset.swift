@@ -26,10 +26,10 @@ public struct Dataset: Sendable {
     }
 
     /// Number of distinct users among the interactions.
-    public var userCount: Int { Set(interactions.lazy.map(\.userID)).count }
+    public var userCount: Int { Set(interactions.lazy.map { $0.userID }).count }
 
     /// Number of distinct items among the interactions.
-    public var interactedItemCount: Int { Set(interactions.lazy.map(\.itemID)).count }
+    public var interactedItemCount: Int { Set(interactions.lazy.map { $0.itemID }).count }
 }
 
 /// Counts of what a loader read and skipped, per file.

@@ -16,6 +16,7 @@ public func buildSamples(from interactions: [Interaction], options: SampleOption
 
     for (user, events) in timelines where events.count > 1 {
         let count = events.count - 1
+        let items = events.map { $0.itemID }
         for k in 1..<events.count {
             let e = events[k]
             let from = max(0, k - options.historyLength)
@@ -28,7 +29,7 @@ public func buildSamples(from interactions: [Interaction], options: SampleOption
             seenIDs[id] = repeats
             if repeats > 1 { id += "-\(repeats)" }
             samples.append(Sample(sampleID: id, userID: user, itemID: e.itemID,
-                                  history: events[from..<k].map(\.itemID), split: split,
+                                  history: Array(items[from..<k]), split: split,
                                   timestamp: e.timestamp, rating: e.rating))
         }
     }
@@ -78,7 +79,7 @@ private func validate(_ split: SplitStrategy) throws {
 /// samples before the first threshold are train, before the second valid, the rest test.
 private func assignByTime(_ samples: inout [Sample], train: Double, valid: Double) {
     guard !samples.isEmpty else { return }
-    let times = samples.map(\.timestamp).sorted()
+    let times = samples.map { $0.timestamp }.sorted()
     func threshold(_ fraction: Double) -> Int64 {
         let index = Int((Double(times.count) * fraction).rounded(.down))
         return index >= times.count ? Int64.max : times[index]

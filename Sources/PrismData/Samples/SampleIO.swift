@@ -6,6 +6,10 @@ public enum SampleIO {
     /// The JSON text of one sample, keys in the order
     /// `sample_id, user_id, item_id, history, split, timestamp[, rating]`.
     public static func jsonLine(_ s: Sample) -> String {
+        String(decoding: jsonBytes(s), as: UTF8.self)
+    }
+
+    static func jsonBytes(_ s: Sample) -> [UInt8] {
         var o = JSONObjectBuilder()
         o.add("sample_id", s.sampleID)
         o.add("user_id", s.userID)
@@ -21,6 +25,10 @@ public enum SampleIO {
     /// `id, title, year, genres, directors, writers, actors, plot, attributes`
     /// (`year` and `plot` omitted when unknown; `attributes` keys sorted).
     public static func jsonLine(_ item: CatalogItem) -> String {
+        String(decoding: jsonBytes(item), as: UTF8.self)
+    }
+
+    static func jsonBytes(_ item: CatalogItem) -> [UInt8] {
         var o = JSONObjectBuilder()
         o.add("id", item.id)
         o.add("title", item.title)
@@ -37,14 +45,14 @@ public enum SampleIO {
     /// Writes samples to `url` (replacing it), in the given order.
     public static func writeSamples(_ samples: [Sample], to url: URL) throws {
         var w = try JSONLinesWriter(url: url)
-        for s in samples { try w.append(jsonLine(s)) }
+        for s in samples { try w.append(jsonBytes(s)) }
         try w.close()
     }
 
     /// Writes the catalog to `url` (replacing it), items in natural id order.
     public static func writeCatalog(_ catalog: ItemCatalog, to url: URL) throws {
         var w = try JSONLinesWriter(url: url)
-        for item in catalog.items { try w.append(jsonLine(item)) }
+        for item in catalog.items { try w.append(jsonBytes(item)) }
         try w.close()
     }
 
