@@ -84,6 +84,24 @@ final class SampleTests: XCTestCase {
         }
     }
 
+    func testShuffledInputFileGivesSameSamples() throws {
+        var lines: [String] = []
+        for user in 1...6 {
+            for k in 0..<8 { lines.append("\(user)\t\(100 + (user * 7 + k * 3) % 20)\t\(1 + k % 5)\t\(1000 + k / 2)") }
+        }
+        var rng = SeededGenerator(seed: 9)
+        var results: [[Sample]] = []
+        for order in [lines, lines.reversed(), lines.shuffled(using: &rng)] {
+            let dir = try TempDir()
+            try dir.write("u.data", order.joined(separator: "\n") + "\n")
+            let ds = try loadDataset(kind: .ml100k, directory: dir.url)
+            results.append(try buildSamples(from: ds.interactions, options: SampleOptions(historyLength: 3)))
+        }
+        XCTAssertEqual(results[0].count, 6 * 7)
+        XCTAssertEqual(results[1], results[0])
+        XCTAssertEqual(results[2], results[0])
+    }
+
     func testRepeatedTriplesGetDistinctIDs() throws {
         let dup = [
             Interaction(userID: "u", itemID: "a", timestamp: 1),

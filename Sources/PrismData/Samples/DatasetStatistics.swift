@@ -36,9 +36,9 @@ public struct DatasetStatistics: Sendable, Hashable, Codable {
 
     /// A Markdown table, numbers right-aligned with thousands separators:
     ///
-    ///     | Dataset | Users | Items | Interactions | Train | Valid | Test |
-    ///     |---------|------:|------:|-------------:|------:|------:|-----:|
-    ///     | ml-100k |   943 | 1,682 |      100,000 | 97,171|   943 |  943 |
+    ///     | Dataset | Users | Items | Interactions |  Train | Valid | Test |
+    ///     |---------|------:|------:|-------------:|-------:|------:|-----:|
+    ///     | ml-100k |   943 | 1,682 |      100,000 | 97,171 |   943 |  943 |
     public static func table(_ rows: [DatasetStatistics]) -> String {
         let header = ["Dataset", "Users", "Items", "Interactions", "Train", "Valid", "Test"]
         let body = rows.map { r in
