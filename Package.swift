@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PrismClient", targets: ["PrismClient"]),
         .library(name: "PrismWorker", targets: ["PrismWorker"]),
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
+        .library(name: "PrismData", targets: ["PrismData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -112,5 +113,10 @@ let package = Package(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismCLI"]
         ),
+
+        // MARK: Data
+        // Dataset loaders, item catalog and metadata enrichment, samples and splits, Oracle prompt rendering.
+        .target(name: "PrismData", exclude: ["INPUT_FORMAT.md"]),
+        .testTarget(name: "PrismDataTests", dependencies: ["PrismData"]),
     ]
 )
