@@ -76,7 +76,7 @@ public struct RuleOracle: TeacherBackend {
         if item.year > 0 {
             let decade = item.year / 10 * 10
             let titles = recent.filter { $0.year > 0 && $0.year / 10 * 10 == decade }.map(displayTitle)
-            if titles.count >= 2 && titles.count * 3 >= history.count { found.append(.era(decade, titles: Array(titles.prefix(2)))) }
+            if titles.count >= 2 && titles.count * 3 >= history.count { found.append(.era(Int(decade), titles: Array(titles.prefix(2)))) }
         }
         return found.isEmpty ? [.itemOnly] : found
     }
