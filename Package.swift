@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PrismClient", targets: ["PrismClient"]),
         .library(name: "PrismWorker", targets: ["PrismWorker"]),
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -95,5 +96,10 @@ let package = Package(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismCLI"]
         ),
+
+        // MARK: Tokenizers
+        // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
+        .target(name: "Tokenizers"),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     ]
 )

@@ -1,0 +1,97 @@
+import Foundation
+
+/// A read-only view of one value inside a parsed `tokenizer.json`, remembering its path so that
+/// every type error can say exactly where it is.
+struct JSONNode {
+    let value: Any?
+    let path: String
+
+    /// Parses `data` (a JSON object at the top level).
+    static func parse(_ data: Data) throws(TokenizerError) -> JSONNode {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw .invalidJSON(error.localizedDescription)
+        }
+        guard object is [String: Any] else { throw .invalidJSON("the top level is not an object") }
+        return JSONNode(value: object, path: "")
+    }
+
+    /// `true` when the value is absent or JSON `null`.
+    var isNull: Bool { value == nil || value is NSNull }
+
+    /// The member `key` of an object (absent members read as null).
+    subscript(key: String) -> JSONNode {
+        let child = path.isEmpty ? key : "\(path).\(key)"
+        return JSONNode(value: (value as? [String: Any])?[key], path: child)
+    }
+
+    private func invalid(_ expected: String) -> TokenizerError {
+        .invalidField(path: path, reason: "expected \(expected)")
+    }
+
+    func string() throws(TokenizerError) -> String {
+        if isNull { throw .missingField(path: path) }
+        guard let string = value as? String else { throw invalid("a string") }
+        return string
+    }
+
+    func optionalString() throws(TokenizerError) -> String? {
+        isNull ? nil : try string()
+    }
+
+    func bool(default fallback: Bool) throws(TokenizerError) -> Bool {
+        if isNull { return fallback }
+        guard let bool = value as? Bool else { throw invalid("a boolean") }
+        return bool
+    }
+
+    func int() throws(TokenizerError) -> Int {
+        if isNull { throw .missingField(path: path) }
+        if let int = value as? Int { return int }
+        guard let double = numeric, double == double.rounded(), abs(double) < 9e15 else {
+            throw invalid("an integer")
+        }
+        return Int(double)
+    }
+
+    private var numeric: Double? {
+        if let double = value as? Double { return double }
+        if let int = value as? Int { return Double(int) }
+        return (value as? NSNumber)?.doubleValue
+    }
+
+    func optionalInt() throws(TokenizerError) -> Int? {
+        isNull ? nil : try int()
+    }
+
+    func double() throws(TokenizerError) -> Double {
+        if isNull { throw .missingField(path: path) }
+        guard let double = numeric else { throw invalid("a number") }
+        return double
+    }
+
+    func array() throws(TokenizerError) -> [JSONNode] {
+        if isNull { throw .missingField(path: path) }
+        guard let array = value as? [Any] else { throw invalid("an array") }
+        return array.enumerated().map { JSONNode(value: $0.element, path: "\(path)[\($0.offset)]") }
+    }
+
+    func optionalArray() throws(TokenizerError) -> [JSONNode]? {
+        isNull ? nil : try array()
+    }
+
+    /// The members of an object, in no particular order.
+    func members() throws(TokenizerError) -> [(key: String, node: JSONNode)] {
+        if isNull { throw .missingField(path: path) }
+        guard let object = value as? [String: Any] else { throw invalid("an object") }
+        let prefix = path.isEmpty ? "" : "\(path)."
+        return object.map { (key: $0.key, node: JSONNode(value: $0.value, path: prefix + $0.key)) }
+    }
+
+    /// The `type` member of a component object.
+    func componentType() throws(TokenizerError) -> String {
+        try self["type"].string()
+    }
+}
