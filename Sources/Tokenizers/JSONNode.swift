@@ -10,12 +10,35 @@ struct JSONNode {
     static func parse(_ data: Data) throws(TokenizerError) -> JSONNode {
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [])
+            object = try JSONSerialization.jsonObject(with: escapingByteOrderMarks(data), options: [])
         } catch {
             throw .invalidJSON(error.localizedDescription)
         }
         guard object is [String: Any] else { throw .invalidJSON("the top level is not an object") }
         return JSONNode(value: object, path: "")
+    }
+
+    /// Foundation's JSON parser drops a literal U+FEFF at the start of a string (or right after
+    /// an escape), which would silently change tokens such as "\u{FEFF}". A literal U+FEFF can
+    /// only be inside a string (or open the document), so write each as the escape `\ufeff`.
+    static func escapingByteOrderMarks(_ data: Data) -> Data {
+        let bytes = [UInt8](data)
+        var start = 0
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+        guard bytes[start...].contains(0xEF) else { return start == 0 ? data : Data(bytes[start...]) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var i = start
+        while i < bytes.count {
+            if bytes[i] == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xBB, bytes[i + 2] == 0xBF {
+                out.append(contentsOf: Array("\\ufeff".utf8))
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return Data(out)
     }
 
     /// `true` when the value is absent or JSON `null`.
