@@ -19,8 +19,9 @@ final class BPEModel: TokenizationModel {
     init(_ node: JSONNode) throws(TokenizerError) {
         (vocab, tokens) = try readVocabulary(node["vocab"])
         var scalarIds: [Unicode.Scalar: Int] = [:]
-        for (token, id) in vocab where token.unicodeScalars.count == 1 {
-            if let scalar = token.unicodeScalars.first { scalarIds[scalar] = id }
+        for (token, id) in vocab where token.utf8.count <= 4 {
+            var scalars = token.unicodeScalars.makeIterator()
+            if let scalar = scalars.next(), scalars.next() == nil { scalarIds[scalar] = id }
         }
         self.scalarIds = scalarIds
         if let dropout = try? node["dropout"].double(), dropout > 0 {

@@ -3,8 +3,33 @@ import Foundation
 /// A read-only view of one value inside a parsed `tokenizer.json`, remembering its path so that
 /// every type error can say exactly where it is.
 struct JSONNode {
+    /// Where a node sits in its parent; the path string is only built when an error needs it.
+    private indirect enum Location {
+        case root
+        case member(JSONNode.Location, String)
+        case element(JSONNode.Location, Int)
+    }
+
     let value: Any?
-    let path: String
+    private let location: Location
+
+    private init(value: Any?, location: Location) {
+        self.value = value
+        self.location = location
+    }
+
+    /// The node's path, like `model.merges[3]` (empty for the root).
+    var path: String { Self.describe(location) }
+
+    private static func describe(_ location: Location) -> String {
+        switch location {
+        case .root: return ""
+        case let .member(parent, key):
+            let prefix = describe(parent)
+            return prefix.isEmpty ? key : "\(prefix).\(key)"
+        case let .element(parent, index): return "\(describe(parent))[\(index)]"
+        }
+    }
 
     /// Parses `data` (a JSON object at the top level).
     static func parse(_ data: Data) throws(TokenizerError) -> JSONNode {
@@ -15,7 +40,7 @@ struct JSONNode {
             throw .invalidJSON(error.localizedDescription)
         }
         guard object is [String: Any] else { throw .invalidJSON("the top level is not an object") }
-        return JSONNode(value: object, path: "")
+        return JSONNode(value: object, location: .root)
     }
 
     /// Foundation's JSON parser drops a literal U+FEFF at the start of a string (or right after
@@ -46,8 +71,7 @@ struct JSONNode {
 
     /// The member `key` of an object (absent members read as null).
     subscript(key: String) -> JSONNode {
-        let child = path.isEmpty ? key : "\(path).\(key)"
-        return JSONNode(value: (value as? [String: Any])?[key], path: child)
+        JSONNode(value: (value as? [String: Any])?[key], location: .member(location, key))
     }
 
     private func invalid(_ expected: String) -> TokenizerError {
@@ -98,7 +122,7 @@ struct JSONNode {
     func array() throws(TokenizerError) -> [JSONNode] {
         if isNull { throw .missingField(path: path) }
         guard let array = value as? [Any] else { throw invalid("an array") }
-        return array.enumerated().map { JSONNode(value: $0.element, path: "\(path)[\($0.offset)]") }
+        return array.enumerated().map { JSONNode(value: $0.element, location: .element(location, $0.offset)) }
     }
 
     func optionalArray() throws(TokenizerError) -> [JSONNode]? {
@@ -109,8 +133,7 @@ struct JSONNode {
     func members() throws(TokenizerError) -> [(key: String, node: JSONNode)] {
         if isNull { throw .missingField(path: path) }
         guard let object = value as? [String: Any] else { throw invalid("an object") }
-        let prefix = path.isEmpty ? "" : "\(path)."
-        return object.map { (key: $0.key, node: JSONNode(value: $0.value, path: prefix + $0.key)) }
+        return object.map { (key: $0.key, node: JSONNode(value: $0.value, location: .member(location, $0.key))) }
     }
 
     /// The `type` member of a component object.

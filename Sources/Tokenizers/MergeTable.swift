@@ -11,25 +11,29 @@ struct MergeTable: Sendable {
         let prefixLength = prefix?.utf8.count ?? 0
         for (rank, entry) in entries.enumerated() {
             let left: String, right: String
-            if let line = entry.value as? String {
+            if let pair = entry.value as? [Any], pair.count == 2, let first = pair[0] as? String,
+               let second = pair[1] as? String {
+                (left, right) = (first, second)
+            } else if let line = entry.value as? String {
                 let parts = line.split(separator: " ", omittingEmptySubsequences: false)
                 guard parts.count == 2 else {
                     throw .invalidField(path: entry.path, reason: "a merge must be two tokens separated by one space")
                 }
                 (left, right) = (String(parts[0]), String(parts[1]))
             } else {
-                let pair = try entry.array()
-                guard pair.count == 2 else { throw .invalidField(path: entry.path, reason: "a merge must be a pair") }
-                (left, right) = (try pair[0].string(), try pair[1].string())
+                throw .invalidField(path: entry.path, reason: "a merge must be \"left right\" or [left, right]")
             }
             guard let leftId = vocab[left] else { throw .unknownToken(left, context: entry.path) }
             guard let rightId = vocab[right] else { throw .unknownToken(right, context: entry.path) }
-            let rightUTF8 = Array(right.utf8)
-            guard rightUTF8.count >= prefixLength,
-                  let rest = String(validating: rightUTF8[prefixLength...], as: UTF8.self) else {
-                throw .invalidField(path: entry.path, reason: "the right token is shorter than the subword prefix")
+            var merged = left + right
+            if prefixLength > 0 {
+                let rightUTF8 = Array(right.utf8)
+                guard rightUTF8.count >= prefixLength,
+                      let rest = String(validating: rightUTF8[prefixLength...], as: UTF8.self) else {
+                    throw .invalidField(path: entry.path, reason: "the right token is shorter than the subword prefix")
+                }
+                merged = left + rest
             }
-            let merged = left + rest
             guard let newId = vocab[merged] else { throw .unknownToken(merged, context: entry.path) }
             table[Self.key(leftId, rightId)] = Merge(rank: Int32(rank), newId: Int32(newId))
         }

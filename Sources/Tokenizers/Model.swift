@@ -27,15 +27,23 @@ func makeModel(_ node: JSONNode) throws(TokenizerError) -> any TokenizationModel
 func readVocabulary(_ node: JSONNode) throws(TokenizerError) -> (ids: [String: Int], tokens: [String?]) {
     var ids: [String: Int] = [:]
     var maxId = -1
-    let members = try node.members()
-    ids.reserveCapacity(members.count)
-    for (token, idNode) in members {
-        let id = try idNode.int()
-        guard id >= 0 else { throw .invalidField(path: idNode.path, reason: "negative id") }
+    guard let object = node.value as? [String: Any] else {
+        _ = try node.members()  // throws the right error (missing or not an object)
+        return ([:], [])
+    }
+    ids.reserveCapacity(object.count)
+    for (token, value) in object {
+        let id: Int
+        if let int = value as? Int {
+            id = int
+        } else {
+            id = try node[token].int()  // not a plain integer: validate the slow way
+        }
+        guard id >= 0 else { throw .invalidField(path: node[token].path, reason: "negative id") }
         ids[token] = id
         maxId = max(maxId, id)
     }
-    guard maxId < 16 * max(members.count, 1024) else {
+    guard maxId < 16 * max(object.count, 1024) else {
         throw .invalidField(path: node.path, reason: "ids are far larger than the vocabulary")
     }
     var tokens = [String?](repeating: nil, count: maxId + 1)
