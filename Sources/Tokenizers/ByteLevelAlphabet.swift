@@ -5,13 +5,13 @@ enum ByteLevelAlphabet {
     /// `scalars[b]` is the scalar that stands for byte `b`.
     static let scalars: [Unicode.Scalar] = {
         var table = [Unicode.Scalar](repeating: " ", count: 256)
-        var next: UInt32 = 256
+        var next: UInt16 = 256  // U+0100…U+0143: all valid scalars
         for byte in 0..<256 {
             let printable = (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte)
             if printable {
                 table[byte] = Unicode.Scalar(UInt8(byte))
             } else {
-                table[byte] = Unicode.Scalar(next)!
+                table[byte] = Unicode.Scalar(next) ?? " "
                 next += 1
             }
         }
@@ -30,7 +30,7 @@ enum ByteLevelAlphabet {
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(text.count)
         for scalar in text {
-            for byte in UTF8.encode(scalar)! { out.append(scalars[Int(byte)]) }
+            for byte in scalar.utf8 { out.append(scalars[Int(byte)]) }
         }
         return out
     }
