@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PrismWorker", targets: ["PrismWorker"]),
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
         .library(name: "PrismData", targets: ["PrismData"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -118,5 +119,9 @@ let package = Package(
         // Dataset loaders, item catalog and metadata enrichment, samples and splits, Oracle prompt rendering.
         .target(name: "PrismData", exclude: ["INPUT_FORMAT.md"]),
         .testTarget(name: "PrismDataTests", dependencies: ["PrismData"]),
+        // MARK: Tokenizers
+        // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
+        .target(name: "Tokenizers"),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     ]
 )
