@@ -86,6 +86,15 @@ let package = Package(
             dependencies: ["PrismWire", "PrismWorker"]
         ),
 
+        // The distillation coordinator: prompts in shards through the fleet, results stored once.
+        .target(
+            name: "PrismDistill",
+            dependencies: [
+                "PrismData", "PrismTeacher", "PrismClient", "PrismWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Benchmarks that `prism bench` runs, each against its reference in the same run.
         .target(
             name: "PrismBench",
@@ -100,6 +109,7 @@ let package = Package(
             name: "PrismCLI",
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
+                "PrismData", "PrismTeacher", "PrismDistill",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,6 +120,7 @@ let package = Package(
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire"]),
         .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker"]),
+        .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismCLI"]

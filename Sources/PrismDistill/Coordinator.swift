@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import PrismClient
+import PrismData
+import PrismTeacher
+import PrismWire
+
+/// What `prism distill` does and where.
+public struct DistillOptions: Sendable {
+    public var samples: URL
+    public var catalog: URL
+    public var output: URL
+    public var broker: String
+    public var service = "teacher"
+    public var splits: Set<Split> = Set(Split.allCases)
+    /// Only the first N selected samples (in file order).
+    public var limit: Int?
+    public var shardSize = 32
+    public var maxInFlight = 8
+    public var shardTimeoutMs: Int64 = 120_000
+    /// Sends of one prompt's shard before it is recorded as failed; halves after the second.
+    public var maxShardAttempts = 4
+    public var decoding = Decoding()
+    /// Ask again for samples whose stored result is a teacher failure.
+    public var retryFailed = false
+    public var builder = OraclePromptBuilder()
+    public var filter = GoldenFilter()
+    public var progress = ProgressReporter.Style.auto
+
+    public init(samples: URL, catalog: URL, output: URL, broker: String) {
+        self.samples = samples
+        self.catalog = catalog
+        self.output = output
+        self.broker = broker
+    }
+}
+
+/// The numbers of a run.
+public struct DistillSummary: Sendable, Codable {
+    public var samples = 0
+    public var alreadyDone = 0
+    public var done = 0
+    public var failed = 0
+    public var filtered: [String: Int] = [:]
+    public var goldens = 0
+    public var seconds = 0.0
+    public var shardRetries = 0
+
+    public var samplesPerSecond: Double { seconds > 0 ? Double(done) / seconds : 0 }
+
+    public var text: String {
+        let filteredText = filtered.isEmpty ? "0" : filtered.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return """
+        samples \(samples): \(alreadyDone) done before, \(done) done now (\(String(format: "%.1f", samplesPerSecond)) samples/s over \(String(format: "%.1f", seconds)) s)
+        failed \(failed), filtered \(filteredText), goldens \(goldens), shard retries \(shardRetries)
+        """
+    }
+}
+
+/// The distillation coordinator: renders Oracle prompts, sends them in shards through the broker
+/// to the teacher service with a bounded number in flight, and stores every answer durably and
+/// exactly once, so a crashed run resumes where it stopped.
+public struct Coordinator {
+    let options: DistillOptions
+    let logger: Logger
+
+    public init(options: DistillOptions, logger: Logger = Logger(label: "prism.distill")) {
+        self.options = options
+        self.logger = logger
+    }
+
+    struct Unit: Sendable {
+        var indices: [Int]
+        var attempts: Int
+    }
+
+    public func run() async throws -> DistillSummary {
+        guard options.shardSize >= 1, options.maxInFlight >= 1, options.maxShardAttempts >= 1 else {
+            throw DistillError.invalidOptions("shard size, in-flight shards and attempts must be at least 1")
+        }
+        try FileManager.default.createDirectory(at: options.output, withIntermediateDirectories: true)
+        var samples = try SampleIO.readSamples(from: options.samples).filter { options.splits.contains($0.split) }
+        if let limit = options.limit { samples = Array(samples.prefix(limit)) }
+        let planner = PromptPlanner(builder: options.builder, catalog: try SampleIO.readCatalog(from: options.catalog))
+        let store = try ResultStore(url: options.output.appendingPathComponent("results.jsonl"))
+        if store.repairedBytes > 0 { logger.warning("cut a torn record from the store", metadata: ["bytes": "\(store.repairedBytes)"]) }
+        let decoding = options.decoding.fingerprint
+
+        var summary = DistillSummary()
+        summary.samples = samples.count
+        let pending = samples.indices.filter { index in
+            guard let record = store.record(sampleID: samples[index].sampleID, decoding: decoding) else { return true }
+            return options.retryFailed && record.status != "OK"
+        }
+        summary.alreadyDone = samples.count - pending.count
+        var queue = stride(from: 0, to: pending.count, by: options.shardSize).map {
+            Unit(indices: Array(pending[$0..<min($0 + options.shardSize, pending.count)]), attempts: 0)
+        }
+        logger.info("distilling", metadata: ["samples": "\(samples.count)", "pending": "\(pending.count)", "shards": "\(queue.count)"])
+
+        let client = try PrismClient(configuration: ClientConfiguration(broker: options.broker), logger: logger)
+        let progress = ProgressReporter(total: pending.count, style: options.progress)
+        let start = monotonicNs()
+        try await withThrowingTaskGroup(of: (Unit, [TeacherPrompt], Result<TeacherShardResult, PrismClientError>).self) { group in
+            var inFlight = 0
+            func launch() throws {
+                while inFlight < options.maxInFlight, !queue.isEmpty {
+                    let unit = queue.removeFirst()
+                    let prompts = unit.indices.map { planner.prompt(for: samples[$0]) }
+                    var shard = TeacherShard()
+                    shard.shardID = "\(samples[unit.indices[0]].sampleID)+\(unit.indices.count)#\(unit.attempts)"
+                    shard.prompts = prompts
+                    shard.decoding = options.decoding
+                    let body = try shard.serializedData()
+                    let (service, timeout) = (options.service, options.shardTimeoutMs)
+                    group.addTask {
+                        if unit.attempts > 0 {  // back off before a retry
+                            try? await Task.sleep(for: .milliseconds(min(2_000, 100 << min(unit.attempts - 1, 5))))
+                        }
+                        let reply: CallResult
+                        do {
+                            reply = try await client.call(service: service, method: "generate", body: body, timeoutMs: timeout)
+                        } catch let error as PrismClientError {
+                            return (unit, prompts, .failure(error))
+                        } catch {
+                            return (unit, prompts, .failure(.status(.unknown, message: "\(error)", requestID: "")))
+                        }
+                        do {
+                            return (unit, prompts, .success(try TeacherShardResult(serializedBytes: reply.body)))
+                        } catch {
+                            return (unit, prompts, .failure(.status(.internal, message: "bad TeacherShardResult: \(error)", requestID: reply.requestID)))
+                        }
+                    }
+                    inFlight += 1
+                }
+            }
+            try launch()
+            while let (unit, prompts, outcome) = try await group.next() {
+                inFlight -= 1
+                let (records, retry) = settle(unit, prompts: prompts, outcome: outcome, samples: samples, decoding: decoding)
+                let added = try store.append(records)
+                for record in records.prefix(added) { count(record, into: &summary) }
+                if let retry {
+                    summary.shardRetries += 1
+                    queue.insert(contentsOf: retry, at: 0)
+                }
+                progress.advance(by: added)
+                try launch()
+            }
+        }
+        progress.finish()
+        await client.close()
+        summary.seconds = Double(monotonicNs() - start) / 1e9
+        try export(samples: samples, store: store, decoding: decoding, summary: &summary)
+        return summary
+    }
+
+    /// Records for what came back, and the units to send again.
+    func settle(_ unit: Unit, prompts: [TeacherPrompt], outcome: Result<TeacherShardResult, PrismClientError>,
+                samples: [Sample], decoding: String) -> ([ResultRecord], [Unit]?) {
+        let attempts = unit.attempts + 1
+        switch outcome {
+        case .success(let result):
+            let bySample = Dictionary(result.results.map { ($0.sampleID, $0) }, uniquingKeysWith: { first, _ in first })
+            var records: [ResultRecord] = []
+            var missing: [Int] = []
+            for (offset, index) in unit.indices.enumerated() {
+                let sample = samples[index]
+                guard let answer = bySample[sample.sampleID] else { missing.append(index); continue }
+                var record = baseRecord(sample, decoding: decoding, attempts: attempts)
+                record.teacherID = answer.teacherID
+                record.status = answer.status.code.name
+                record.message = answer.status.message
+                record.explanation = answer.explanation.trimmingCharacters(in: .whitespacesAndNewlines)
+                record.finishReason = answer.finishReason
+                record.latencyMs = Int(answer.latencyMs)
+                if answer.status.code == .ok {
+                    record.filtered = options.filter.rejection(text: record.explanation, finishReason: record.finishReason,
+                                                               prompt: prompts[offset].prompt)
+                }
+                records.append(record)
+            }
+            return (records, missing.isEmpty ? nil : [Unit(indices: missing, attempts: attempts)])
+        case .failure(let error):
+            if attempts >= options.maxShardAttempts {
+                logger.warning("shard failed for good", metadata: ["samples": "\(unit.indices.count)", "error": "\(error)"])
+                return (unit.indices.map { index in
+                    var record = baseRecord(samples[index], decoding: decoding, attempts: attempts)
+                    record.status = error.code?.name ?? "UNAVAILABLE"
+                    record.message = "fleet: \(error)"
+                    return record
+                }, nil)
+            }
+            logger.info("shard failed; retrying", metadata: ["samples": "\(unit.indices.count)", "attempt": "\(attempts)", "error": "\(error)"])
+            if attempts >= 2 && unit.indices.count > 1 {
+                let half = unit.indices.count / 2
+                return ([], [Unit(indices: Array(unit.indices[..<half]), attempts: attempts),
+                             Unit(indices: Array(unit.indices[half...]), attempts: attempts)])
+            }
+            return ([], [Unit(indices: unit.indices, attempts: attempts)])
+        }
+    }
+
+    func baseRecord(_ sample: Sample, decoding: String, attempts: Int) -> ResultRecord {
+        ResultRecord(sampleID: sample.sampleID, userID: sample.userID, itemID: sample.itemID, split: sample.split.rawValue,
+                     teacherID: "", decoding: decoding, status: "", message: "", explanation: "", finishReason: "",
+                     filtered: nil, latencyMs: 0, attempts: attempts)
+    }
+
+    func count(_ record: ResultRecord, into summary: inout DistillSummary) {
+        summary.done += 1
+        if record.status != "OK" { summary.failed += 1 }
+        else if let reason = record.filtered { summary.filtered[reason, default: 0] += 1 }
+    }
+
+    /// Writes `distilled.jsonl` (one golden per sample, in sample order) and `summary.json`.
+    func export(samples: [Sample], store: ResultStore, decoding: String, summary: inout DistillSummary) throws {
+        summary.goldens = 0
+        var lines = Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for sample in samples {
+            guard let record = store.record(sampleID: sample.sampleID, decoding: decoding), record.isGolden else { continue }
+            let golden = Golden(sampleID: sample.sampleID, userID: sample.userID, itemID: sample.itemID, history: sample.history,
+                                split: sample.split.rawValue, teacherID: record.teacherID, explanation: record.explanation)
+            lines.append(try encoder.encode(golden))
+            lines.append(0x0A)
+            summary.goldens += 1
+        }
+        try lines.write(to: options.output.appendingPathComponent("distilled.jsonl"), options: .atomic)
+        try encoder.encode(summary).write(to: options.output.appendingPathComponent("summary.json"), options: .atomic)
+    }
+
+    /// One line of the training set.
+    struct Golden: Codable {
+        var sampleID: String, userID: String, itemID: String, history: [String], split: String, teacherID: String, explanation: String
+        enum CodingKeys: String, CodingKey {
+            case sampleID = "sample_id", userID = "user_id", itemID = "item_id", history, split, teacherID = "teacher_id", explanation
+        }
+    }
+}

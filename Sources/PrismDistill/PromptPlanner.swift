@@ -1,0 +1,46 @@
+import PrismData
+import PrismTeacher
+
+/// Turns prepared samples into teacher prompts: the Oracle prompt text plus the same sample as
+/// structured facts (the history items the prompt kept, and the recommended item).
+public struct PromptPlanner: Sendable {
+    public let builder: OraclePromptBuilder
+    public let catalog: ItemCatalog
+
+    public init(builder: OraclePromptBuilder = OraclePromptBuilder(), catalog: ItemCatalog) {
+        self.builder = builder
+        self.catalog = catalog
+    }
+
+    public func prompt(for sample: Sample) -> TeacherPrompt {
+        let fitted = builder.render(sample, catalog: catalog)
+        var prompt = TeacherPrompt()
+        prompt.sampleID = sample.sampleID
+        prompt.userID = sample.userID
+        prompt.prompt = fitted.text
+        // The prompt drops the oldest items to fit its budget; the facts show what it shows.
+        prompt.history = sample.history.suffix(fitted.keptHistory).map { facts(catalog.itemOrPlaceholder($0)) }
+        prompt.item = facts(catalog.itemOrPlaceholder(sample.itemID))
+        return prompt
+    }
+
+    func facts(_ item: CatalogItem) -> ItemFacts {
+        var facts = ItemFacts()
+        facts.itemID = item.id
+        facts.title = item.title
+        facts.year = Int32(clamping: item.year ?? 0)
+        facts.genres = item.genres
+        facts.directors = item.directors
+        facts.actors = item.actors
+        facts.writers = item.writers
+        facts.plot = item.plot ?? ""
+        return facts
+    }
+}
+
+extension Decoding {
+    /// The canonical form stored with every result (part of its key).
+    public var fingerprint: String {
+        "max_new_tokens=\(maxNewTokens);temperature=\(temperature);top_p=\(topP);num_beams=\(numBeams);seed=\(seed)"
+    }
+}
