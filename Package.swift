@@ -9,6 +9,11 @@ let package = Package(
         .library(name: "PrismClient", targets: ["PrismClient"]),
         .library(name: "PrismWorker", targets: ["PrismWorker"]),
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "TensorKernels", targets: ["TensorKernels"]),
+        .library(name: "BART", targets: ["BART"]),
+        .library(name: "Generation", targets: ["Generation"]),
+        .library(name: "BARTBench", targets: ["BARTBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -94,6 +99,29 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismCLI"]
+        ),
+
+        // MARK: Model runtime
+        // OpenBLAS (Debian libopenblas-dev, pthread variant) through its CBLAS header.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // Memory-mapped safetensors reader (F32/F16/BF16 → F32).
+        .target(name: "SafeTensors"),
+        // CPU kernels over OpenBLAS: linear layers, layer norm, activations, softmax, attention.
+        .target(
+            name: "TensorKernels",
+            dependencies: ["COpenBLAS"],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        // BART encoder–decoder (HF BartForConditionalGeneration semantics) with user embeddings.
+        .target(name: "BART", dependencies: ["SafeTensors", "TensorKernels"]),
+        // Greedy, beam search, sampling and batched generation over BART.
+        .target(name: "Generation", dependencies: ["BART", "TensorKernels"]),
+        // `prism bench bart`: BART-base sized random model, latency/throughput/RSS.
+        .target(name: "BARTBench", dependencies: ["BART", "Generation", "TensorKernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(
+            name: "BARTTests",
+            dependencies: ["BART", "Generation", "TensorKernels", "SafeTensors", "BARTBench"]
         ),
     ]
 )
