@@ -72,7 +72,7 @@ extension GenerationDefaults {
         if let v = try reader.int("no_repeat_ngram_size") { noRepeatNgramSize = v }
         if let v = try reader.double("length_penalty") { lengthPenalty = v }
         if let raw = reader.json["early_stopping"], !(raw is NSNull) {
-            if let s = raw as? String {
+            if let s = raw as? String, !(raw is NSNumber) {
                 guard s == "never" else {
                     throw BartError.badConfig(path: reader.path, detail: "early_stopping \"\(s)\" is not true, false or \"never\"")
                 }
@@ -122,9 +122,16 @@ struct JSONFields {
         .badConfig(path: path, detail: "\(key) is not \(expected)")
     }
 
+    /// JSON true/false (Foundation gives NSNumbers whose type code is "c"; plain `is Bool` also
+    /// matches the numbers 0 and 1 on Linux).
+    static func isBool(_ v: Any) -> Bool {
+        guard let n = v as? NSNumber else { return false }
+        return String(cString: n.objCType) == "c"
+    }
+
     func int(_ key: String) throws -> Int? {
         guard let v = value(key) else { return nil }
-        if v is Bool { throw wrongType(key, "an integer") }
+        if Self.isBool(v) { throw wrongType(key, "an integer") }
         if let i = v as? Int { return i }
         if let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 9e15 {
             return n.intValue
@@ -148,6 +155,7 @@ struct JSONFields {
 
     func double(_ key: String) throws -> Double? {
         guard let v = value(key) else { return nil }
+        if Self.isBool(v) { throw wrongType(key, "a number") }
         if let d = v as? Double { return d }
         if let n = v as? NSNumber { return n.doubleValue }
         throw wrongType(key, "a number")
@@ -155,7 +163,7 @@ struct JSONFields {
 
     func bool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
-        if let b = v as? Bool { return b }
+        if Self.isBool(v), let b = v as? Bool { return b }
         throw wrongType(key, "a boolean")
     }
 

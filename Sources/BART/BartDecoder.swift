@@ -91,7 +91,7 @@ extension BartModel {
         let rows = s.rows
         let position = s.position
         let scale = config.embedScale
-        weights.shared.withUnsafeBufferPointer { table in
+        weights.decoderTokens.withUnsafeBufferPointer { table in
             weights.decoderPositions.withUnsafeBufferPointer { positions in
                 let p = positions.baseAddress! + (position + BartConfig.positionOffset) * d
                 for r in 0..<rows {

@@ -78,7 +78,7 @@ extension BartModel {
         let scale = config.embedScale
         let offset = BartConfig.positionOffset
         let userTable = users?.table ?? []
-        weights.shared.withUnsafeBufferPointer { table in
+        weights.encoderTokens.withUnsafeBufferPointer { table in
             weights.encoderPositions.withUnsafeBufferPointer { positions in
                 userTable.withUnsafeBufferPointer { userVectors in
                 for (b, input) in inputs.enumerated() {

@@ -62,8 +62,13 @@ public struct BartDecoderLayerWeights: Sendable {
 
 /// All parameters of a `BartForConditionalGeneration`, as contiguous `[Float]` in PyTorch layout.
 public struct BartWeights: Sendable {
-    /// `model.shared.weight`, `[vocab, d_model]` (token embeddings of encoder and decoder).
+    /// `model.shared.weight`, `[vocab, d_model]`.
     public var shared: [Float]
+    /// `model.encoder.embed_tokens.weight`: the same array as `shared` unless the checkpoint stores
+    /// different untied encoder embeddings (transformers unties them with `tie_word_embeddings=false`).
+    public var encoderTokens: [Float]
+    /// `model.decoder.embed_tokens.weight`: `shared` unless stored and different.
+    public var decoderTokens: [Float]
     /// `model.encoder.embed_positions.weight`, `[max_position_embeddings + 2, d_model]`.
     public var encoderPositions: [Float]
     /// `model.decoder.embed_positions.weight`, `[max_position_embeddings + 2, d_model]`.
@@ -76,11 +81,14 @@ public struct BartWeights: Sendable {
     public var lmHead: Linear
 
     public init(
-        shared: [Float], encoderPositions: [Float], decoderPositions: [Float],
+        shared: [Float], encoderTokens: [Float]? = nil, decoderTokens: [Float]? = nil,
+        encoderPositions: [Float], decoderPositions: [Float],
         encoderEmbeddingNorm: LayerNorm, decoderEmbeddingNorm: LayerNorm,
         encoderLayers: [BartEncoderLayerWeights], decoderLayers: [BartDecoderLayerWeights], lmHead: Linear
     ) {
         self.shared = shared
+        self.encoderTokens = encoderTokens ?? shared
+        self.decoderTokens = decoderTokens ?? shared
         self.encoderPositions = encoderPositions
         self.decoderPositions = decoderPositions
         self.encoderEmbeddingNorm = encoderEmbeddingNorm

@@ -48,7 +48,9 @@ struct WeightSource {
 extension BartWeights {
     /// Loads every tensor of a `BartForConditionalGeneration` from `folder`, by HF's names, checking shapes.
     ///
-    /// Tied embeddings: when `lm_head.weight` is absent the output projection reuses `model.shared.weight`;
+    /// Tied embeddings: when `lm_head.weight` (or `model.encoder.embed_tokens.weight`,
+    /// `model.decoder.embed_tokens.weight`) is absent, `model.shared.weight` is used, as transformers ties
+    /// them; when present with other values (untied checkpoints) the stored tensor is used.
     /// `final_logits_bias` defaults to zeros when absent.
     public static func load(folder: String, config: BartConfig) throws -> BartWeights {
         try load(source: WeightSource(folder: folder), config: config)
@@ -60,6 +62,14 @@ extension BartWeights {
         let sharedName = ["model.shared.weight", "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"]
             .first { source.contains($0) } ?? "model.shared.weight"
         let shared = try source.floats(sharedName, [v, d])
+        // Stored copies equal to `shared` are dropped so tied checkpoints keep one array in memory.
+        func tiedOrOwn(_ name: String) throws -> [Float] {
+            guard name != sharedName, source.contains(name) else { return shared }
+            let own = try source.floats(name, [v, d])
+            return own == shared ? shared : own
+        }
+        let encoderTokens = try tiedOrOwn("model.encoder.embed_tokens.weight")
+        let decoderTokens = try tiedOrOwn("model.decoder.embed_tokens.weight")
         let positions = c.maxPositionEmbeddings + BartConfig.positionOffset
 
         func linear(_ prefix: String, _ outDim: Int, _ inDim: Int) throws -> Linear {
@@ -95,11 +105,11 @@ extension BartWeights {
                 fc1: try linear(p + ".fc1", c.decoderFFNDim, d), fc2: try linear(p + ".fc2", d, c.decoderFFNDim),
                 finalNorm: try norm(p + ".final_layer_norm")))
         }
-        let head = source.contains("lm_head.weight") ? try source.floats("lm_head.weight", [v, d]) : shared
+        let head = try tiedOrOwn("lm_head.weight")
         let bias = source.contains("final_logits_bias")
             ? try source.floats("final_logits_bias", [1, v]) : [Float](repeating: 0, count: v)
         return BartWeights(
-            shared: shared,
+            shared: shared, encoderTokens: encoderTokens, decoderTokens: decoderTokens,
             encoderPositions: try source.floats("model.encoder.embed_positions.weight", [positions, d]),
             decoderPositions: try source.floats("model.decoder.embed_positions.weight", [positions, d]),
             encoderEmbeddingNorm: try norm("model.encoder.layernorm_embedding"),

@@ -184,6 +184,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         var out: [Int] = []
         out.reserveCapacity(array.count)
         for element in array {
+            if let n = element as? NSNumber, String(cString: n.objCType) == "c" { return nil }
             if let i = element as? Int {
                 out.append(i)
             } else if let n = element as? NSNumber, n.doubleValue == n.doubleValue.rounded(),
