@@ -33,8 +33,14 @@ public final class BartModel {
     var decoderState: DecoderState?
 
     /// Builds a model from parts; checks that the user table (if any) has `d_model` columns.
-    public init(config: BartConfig, weights: BartWeights, users: UserEmbeddings? = nil) throws {
+    ///
+    /// `blasThreads` sets OpenBLAS's (process-wide) thread count; the default is 1 because Prism runs one
+    /// model per inference thread. Pass `nil` to leave the current setting alone.
+    public init(
+        config: BartConfig, weights: BartWeights, users: UserEmbeddings? = nil, blasThreads: Int? = 1
+    ) throws {
         try config.validate()
+        if let blasThreads { BLAS.setThreads(blasThreads) }
         guard let activation = Activation(rawValue: config.activation) else {
             throw BartError.badConfig(path: "config", detail: "unsupported activation \(config.activation)")
         }
@@ -53,11 +59,11 @@ public final class BartModel {
     /// Loads a Hugging Face model folder: `config.json` (+ optional `generation_config.json`),
     /// `model.safetensors` (or sharded with `model.safetensors.index.json`), and optionally
     /// `user_embeddings.safetensors` + `users.json`.
-    public static func load(folder: String) throws -> BartModel {
+    public static func load(folder: String, blasThreads: Int? = 1) throws -> BartModel {
         let config = try BartConfig.load(folder: folder)
         let weights = try BartWeights.load(folder: folder, config: config)
         let users = try UserEmbeddings.load(folder: folder, dModel: config.dModel)
-        return try BartModel(config: config, weights: weights, users: users)
+        return try BartModel(config: config, weights: weights, users: users, blasThreads: blasThreads)
     }
 
     /// Checks a token sequence against the vocabulary and the position table.
