@@ -56,7 +56,7 @@ public struct GenerationConfig: Sendable, Equatable {
     public var effectiveMaxLength: Int { maxNewTokens.map { $0 + 1 } ?? maxLength }
 
     func validate(vocabSize: Int) throws {
-        func bad(_ s: String) -> BartError { .invalidArgument("generation: \(s)") }
+        func bad(_ s: String) -> GenerationError { .invalidConfig(s) }
         if numBeams < 1 || numBeams > 32 { throw bad("numBeams must be in 1...32") }
         if doSample && numBeams > 1 { throw bad("sampling with beams is not supported") }
         if doSample && !(temperature > 0) { throw bad("temperature must be > 0") }

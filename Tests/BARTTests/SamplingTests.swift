@@ -92,7 +92,9 @@ final class SamplingTests: XCTestCase {
         var c = config(model)
         c.doSample = true
         c.numBeams = 2
-        XCTAssertThrowsError(try generator.generate(GenerationRequest(inputIds: [0, 2]), config: c))
+        XCTAssertThrowsError(try generator.generate(GenerationRequest(inputIds: [0, 2]), config: c)) { error in
+            XCTAssertEqual(error as? GenerationError, .invalidConfig("sampling with beams is not supported"))
+        }
         c.numBeams = 1
         c.topP = 0
         XCTAssertThrowsError(try generator.generate(GenerationRequest(inputIds: [0, 2]), config: c))
