@@ -78,26 +78,28 @@ extension BartModel {
         let scale = config.embedScale
         let offset = BartConfig.positionOffset
         let userTable = users?.table ?? []
-        weights.encoderTokens.withUnsafeBufferPointer { table in
-            weights.encoderPositions.withUnsafeBufferPointer { positions in
-                userTable.withUnsafeBufferPointer { userVectors in
-                for (b, input) in inputs.enumerated() {
-                    let userRow: UnsafePointer<Float>? = userRows[b] > 0
-                        ? userVectors.baseAddress! + userRows[b] * d : nil
-                    for i in 0..<length {
-                        let row = b * length + i
-                        let token = i < input.count ? input[i] : config.padTokenId
-                        s.mask[row] = i < input.count ? 1 : 0
-                        let out = s.hidden.pointer + row * d
-                        let e = table.baseAddress! + token * d
-                        let p = positions.baseAddress! + (i + offset) * d
-                        if let userRow {
-                            for j in 0..<d { out[j] = (e[j] * scale + userRow[j]) + p[j] }
-                        } else {
-                            for j in 0..<d { out[j] = e[j] * scale + p[j] }
+        weights.encoderTokens.withUnsafeBufferPointer { tokensBuffer in
+            weights.encoderPositions.withUnsafeBufferPointer { positionsBuffer in
+                userTable.withUnsafeBufferPointer { usersBuffer in
+                    let table = tokensBuffer.baseAddress!
+                    let positions = positionsBuffer.baseAddress!
+                    for (b, input) in inputs.enumerated() {
+                        // Row 0 (unknown user) is the zero vector: nothing to add.
+                        let user: UnsafePointer<Float>? = userRows[b] > 0 ? usersBuffer.baseAddress! + userRows[b] * d : nil
+                        for i in 0..<length {
+                            let row = b * length + i
+                            let token = i < input.count ? input[i] : config.padTokenId
+                            s.mask[row] = i < input.count ? 1 : 0
+                            let out = s.hidden.pointer + row * d
+                            let e = table + token * d
+                            let p = positions + (i + offset) * d
+                            if let user {
+                                for j in 0..<d { out[j] = (e[j] * scale + user[j]) + p[j] }
+                            } else {
+                                for j in 0..<d { out[j] = e[j] * scale + p[j] }
+                            }
                         }
                     }
-                }
                 }
             }
         }
