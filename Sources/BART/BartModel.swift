@@ -66,6 +66,13 @@ public final class BartModel {
         return try BartModel(config: config, weights: weights, users: users, blasThreads: blasThreads)
     }
 
+    /// Frees the encoder scratch and decoder caches (they are kept at their largest size between requests;
+    /// call this after an unusually large batch). The next request allocates them again.
+    public func releaseScratch() {
+        encoderScratch = nil
+        decoderState = nil
+    }
+
     /// Checks a token sequence against the vocabulary and the position table.
     func validate(_ tokens: [Int]) throws {
         if tokens.isEmpty { throw BartError.emptyInput }

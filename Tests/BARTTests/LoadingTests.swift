@@ -145,6 +145,31 @@ final class LoadingTests: XCTestCase {
         }
     }
 
+    func testShardedWeightsLoadLikeOneFile() throws {
+        let folder = try copy("tiny")
+        let path = folder + "/model.safetensors"
+        let file = try SafeTensorsFile(path: path)
+        var shards: [[TensorToWrite]] = [[], []]
+        var map: [String: String] = [:]
+        for (i, name) in file.names.enumerated() {
+            let info = file.tensors[name]!
+            shards[i % 2].append(TensorToWrite(name: name, shape: info.shape, values: try file.floats(name), dtype: .f32))
+            map[name] = "model-0000\(i % 2 + 1)-of-00002.safetensors"
+        }
+        for (i, shard) in shards.enumerated() {
+            try SafeTensorsWriter.write(shard, to: folder + "/model-0000\(i + 1)-of-00002.safetensors")
+        }
+        try JSONSerialization.data(withJSONObject: ["metadata": [:] as [String: Any], "weight_map": map])
+            .write(to: URL(fileURLWithPath: folder + "/model.safetensors.index.json"))
+        try FileManager.default.removeItem(atPath: path)
+        let sharded = try BartModel.load(folder: folder)
+        let reference = try Fixtures.model("tiny")
+        let input = [0, 31, 45, 99, 12, 2]
+        XCTAssertEqual(try sharded.logits(input: input, decoderPrefix: [2, 0]), try reference.logits(input: input, decoderPrefix: [2, 0]))
+        sharded.releaseScratch()
+        XCTAssertEqual(try sharded.encode([input]).hidden, try reference.encode([input]).hidden)
+    }
+
     func testBadUsersFiles() throws {
         let folder = try copy("tiny")
         try Data(#"{"alice": 9}"#.utf8).write(to: URL(fileURLWithPath: folder + "/users.json"))
