@@ -11,6 +11,11 @@ let package = Package(
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
         .library(name: "PrismData", targets: ["PrismData"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        .library(name: "TensorKernels", targets: ["TensorKernels"]),
+        .library(name: "BART", targets: ["BART"]),
+        .library(name: "Generation", targets: ["Generation"]),
+        .library(name: "BARTBench", targets: ["BARTBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -134,5 +139,27 @@ let package = Package(
         // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
         .target(name: "Tokenizers"),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        // MARK: Model runtime
+        // OpenBLAS (Debian libopenblas-dev, pthread variant) through its CBLAS header.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // Memory-mapped safetensors reader (F32/F16/BF16 → F32).
+        .target(name: "SafeTensors"),
+        // CPU kernels over OpenBLAS: linear layers, layer norm, activations, softmax, attention.
+        .target(
+            name: "TensorKernels",
+            dependencies: ["COpenBLAS"],
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        // BART encoder–decoder (HF BartForConditionalGeneration semantics) with user embeddings.
+        .target(name: "BART", dependencies: ["SafeTensors", "TensorKernels"]),
+        // Greedy, beam search, sampling and batched generation over BART.
+        .target(name: "Generation", dependencies: ["BART", "TensorKernels"]),
+        // `prism bench bart`: BART-base sized random model, latency/throughput/RSS.
+        .target(name: "BARTBench", dependencies: ["BART", "Generation", "TensorKernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+        .testTarget(
+            name: "BARTTests",
+            dependencies: ["BART", "Generation", "TensorKernels", "SafeTensors", "BARTBench"]
+        ),
     ]
 )

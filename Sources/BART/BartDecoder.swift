@@ -1,0 +1,221 @@
+import TensorKernels
+
+extension BartModel {
+    /// Prepares incremental decoding against `encoder`: computes every layer's cross-attention keys and
+    /// values once, and resets the self-attention cache.
+    ///
+    /// - Parameters:
+    ///   - rowsPerItem: decoded rows per encoder sequence (the beam count; 1 for greedy/sampling). Row `r`
+    ///     attends to encoder sequence `r / rowsPerItem`.
+    ///   - maxSteps: the most tokens that will be fed (≤ `max_position_embeddings`).
+    public func beginDecoding(_ encoder: EncoderOutput, rowsPerItem: Int = 1, maxSteps: Int) throws {
+        guard rowsPerItem >= 1, maxSteps >= 1 else {
+            throw BartError.invalidArgument("rowsPerItem and maxSteps must be ≥ 1")
+        }
+        guard maxSteps <= config.maxPositionEmbeddings else {
+            throw BartError.inputTooLong(length: maxSteps, maximum: config.maxPositionEmbeddings)
+        }
+        guard encoder.dModel == config.dModel else {
+            throw BartError.invalidArgument("encoder output has d_model \(encoder.dModel)")
+        }
+        let rows = encoder.batch * rowsPerItem
+        let reorder = rowsPerItem > 1
+        let state: DecoderState
+        if let s = decoderState,
+           s.fits(rows: rows, items: encoder.batch, steps: maxSteps, encoderLength: encoder.length, reorder: reorder) {
+            state = s
+        } else {
+            decoderState = nil
+            state = DecoderState(
+                rowCapacity: rows, itemCapacity: encoder.batch, stepCapacity: maxSteps,
+                encoderCapacity: encoder.length, withReorder: reorder, config: config)
+            decoderState = state
+        }
+        state.rows = rows
+        state.rowsPerItem = rowsPerItem
+        state.encoderLength = encoder.length
+        state.position = 0
+        computeCrossKeysValues(encoder, state: state)
+    }
+
+    /// Number of tokens fed since `beginDecoding`.
+    public var decodedLength: Int { decoderState?.position ?? 0 }
+
+    /// Rows being decoded since `beginDecoding`.
+    public var decodingRows: Int { decoderState?.rows ?? 0 }
+
+    private func computeCrossKeysValues(_ encoder: EncoderOutput, state s: DecoderState) {
+        let d = config.dModel
+        let length = encoder.length
+        let capacity = s.encoderCapacity
+        for item in 0..<encoder.batch {
+            for j in 0..<length { s.crossMask[item * capacity + j] = encoder.mask[item * length + j] }
+        }
+        encoder.hidden.withUnsafeBufferPointer { hidden in
+            for (l, layer) in weights.decoderLayers.enumerated() {
+                for (projection, target) in [
+                    (layer.crossAttention.k, s.crossKeys[l]), (layer.crossAttention.v, s.crossValues[l]),
+                ] {
+                    projection.apply(hidden.baseAddress!, rows: encoder.batch * length, into: s.projected.pointer)
+                    // [item][position][head·headDim] → [item][head][position][headDim]
+                    for item in 0..<encoder.batch {
+                        for j in 0..<length {
+                            let src = s.projected.pointer + (item * length + j) * d
+                            for h in 0..<heads {
+                                let dst = target.pointer + ((item * heads + h) * capacity + j) * headDim
+                                dst.update(from: src + h * headDim, count: headDim)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Feeds one token per row (all rows at the same position) and returns the next-token logits,
+    /// `[rows × vocab_size]`, in scratch memory valid until the next call. Allocates nothing.
+    ///
+    /// Call `beginDecoding` first; `tokens.count` must equal the number of rows, and the ids must be in
+    /// the vocabulary (the caller feeds ids it got from the model or validated).
+    public func decodeStep(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
+        guard let s = decoderState, tokens.count == s.rows else {
+            throw BartError.invalidArgument("decodeStep needs beginDecoding and one token per row")
+        }
+        guard s.position < s.stepCapacity else {
+            throw BartError.inputTooLong(length: s.position + 1, maximum: s.stepCapacity)
+        }
+        for t in tokens where t < 0 || t >= config.vocabSize {
+            throw BartError.tokenOutOfRange(id: t, vocabSize: config.vocabSize)
+        }
+        let d = config.dModel
+        let rows = s.rows
+        let position = s.position
+        let scale = config.embedScale
+        weights.decoderTokens.withUnsafeBufferPointer { table in
+            weights.decoderPositions.withUnsafeBufferPointer { positions in
+                let p = positions.baseAddress! + (position + BartConfig.positionOffset) * d
+                for r in 0..<rows {
+                    let e = table.baseAddress! + tokens[r] * d
+                    let out = s.hidden.pointer + r * d
+                    for j in 0..<d { out[j] = e[j] * scale + p[j] }
+                }
+            }
+        }
+        weights.decoderEmbeddingNorm.apply(s.hidden.pointer, rows: rows)
+        for (l, layer) in weights.decoderLayers.enumerated() {
+            decoderLayer(layer, index: l, state: s)
+        }
+        s.position += 1
+        weights.lmHead.apply(s.hidden.pointer, rows: rows, into: s.logits.pointer)
+        return s.logits.pointer
+    }
+
+    /// Array convenience for `decodeStep(_:)`.
+    public func decodeStep(_ tokens: [Int]) throws -> UnsafeMutablePointer<Float> {
+        try tokens.withUnsafeBufferPointer { try decodeStep($0) }
+    }
+
+    private func decoderLayer(_ layer: BartDecoderLayerWeights, index l: Int, state s: DecoderState) {
+        let d = config.dModel
+        let rows = s.rows
+        let h = s.hidden.pointer
+        let position = s.position
+        let selfRowStride = heads * s.stepCapacity * headDim
+
+        // Causal self-attention over the cache (this step's key/value appended at `position`).
+        s.residual.pointer.update(from: h, count: rows * d)
+        let sa = layer.selfAttention
+        sa.q.apply(h, rows: rows, into: s.q.pointer)
+        sa.k.apply(h, rows: rows, into: s.k.pointer)
+        sa.v.apply(h, rows: rows, into: s.v.pointer)
+        let keys = s.selfKeys[l].pointer
+        let values = s.selfValues[l].pointer
+        for r in 0..<rows {
+            for hh in 0..<heads {
+                let offset = r * selfRowStride + (hh * s.stepCapacity + position) * headDim
+                (keys + offset).update(from: s.k.pointer + r * d + hh * headDim, count: headDim)
+                (values + offset).update(from: s.v.pointer + r * d + hh * headDim, count: headDim)
+            }
+            Attention.cached(
+                q: s.q.pointer + r * d, keys: keys + r * selfRowStride, values: values + r * selfRowStride,
+                capacity: s.stepCapacity, length: position + 1, heads: heads, headDim: headDim,
+                scale: attentionScale, keyMask: nil, scores: s.scores.pointer, out: s.attention.pointer + r * d)
+        }
+        sa.out.apply(s.attention.pointer, rows: rows, into: h)
+        addInPlace(h, s.residual.pointer, count: rows * d)
+        layer.selfAttentionNorm.apply(h, rows: rows)
+
+        // Cross-attention over the encoder sequence of each row's item.
+        s.residual.pointer.update(from: h, count: rows * d)
+        let ca = layer.crossAttention
+        ca.q.apply(h, rows: rows, into: s.q.pointer)
+        let itemStride = heads * s.encoderCapacity * headDim
+        for r in 0..<rows {
+            let item = r / s.rowsPerItem
+            Attention.cached(
+                q: s.q.pointer + r * d,
+                keys: s.crossKeys[l].pointer + item * itemStride, values: s.crossValues[l].pointer + item * itemStride,
+                capacity: s.encoderCapacity, length: s.encoderLength, heads: heads, headDim: headDim,
+                scale: attentionScale, keyMask: s.crossMask + item * s.encoderCapacity,
+                scores: s.scores.pointer, out: s.attention.pointer + r * d)
+        }
+        ca.out.apply(s.attention.pointer, rows: rows, into: h)
+        addInPlace(h, s.residual.pointer, count: rows * d)
+        layer.crossAttentionNorm.apply(h, rows: rows)
+
+        // Feed-forward.
+        s.residual.pointer.update(from: h, count: rows * d)
+        layer.fc1.apply(h, rows: rows, into: s.ffn.pointer)
+        activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures)
+        layer.fc2.apply(s.ffn.pointer, rows: rows, into: h)
+        addInPlace(h, s.residual.pointer, count: rows * d)
+        layer.finalNorm.apply(h, rows: rows)
+    }
+
+    /// Beam reordering: afterwards row `r` holds the self-attention cache that row `source[r]` held.
+    /// Rows must stay within their encoder item (`source[r] / rowsPerItem == r / rowsPerItem`).
+    /// Allocates nothing (copies into the spare cache, then swaps).
+    public func reorderRows(_ source: UnsafeBufferPointer<Int>) throws {
+        guard let s = decoderState, source.count == s.rows else {
+            throw BartError.invalidArgument("reorderRows needs one source row per row")
+        }
+        for r in 0..<s.rows where source[r] / s.rowsPerItem != r / s.rowsPerItem || source[r] < 0 {
+            throw BartError.invalidArgument("row \(r) cannot take row \(source[r]) of another item")
+        }
+        var identity = true
+        for r in 0..<s.rows where source[r] != r { identity = false }
+        if identity { return }
+        guard s.withReorder else { throw BartError.invalidArgument("decoding was begun without reordering") }
+        let rowStride = heads * s.stepCapacity * headDim
+        let used = s.position * headDim
+        func copyRows(_ from: FloatBuffer, _ to: FloatBuffer) {
+            for r in 0..<s.rows {
+                for hh in 0..<heads {
+                    let headOffset = hh * s.stepCapacity * headDim
+                    (to.pointer + r * rowStride + headOffset)
+                        .update(from: from.pointer + source[r] * rowStride + headOffset, count: used)
+                }
+            }
+        }
+        for l in 0..<config.decoderLayers {
+            copyRows(s.selfKeys[l], s.spareKeys[l])
+            copyRows(s.selfValues[l], s.spareValues[l])
+            swap(&s.selfKeys[l], &s.spareKeys[l])
+            swap(&s.selfValues[l], &s.spareValues[l])
+        }
+    }
+
+    /// Logits for every position of `decoderPrefix` given one input: `[prefix.count][vocab]`, as the HF
+    /// forward pass with `decoder_input_ids = decoderPrefix` returns them (computed step by step).
+    public func logits(input: [Int], decoderPrefix: [Int], user: String? = nil) throws -> [[Float]] {
+        try validate(decoderPrefix)
+        let encoder = try encode([input], users: [user])
+        try beginDecoding(encoder, maxSteps: decoderPrefix.count)
+        var out: [[Float]] = []
+        for token in decoderPrefix {
+            let logits = try decodeStep([token])
+            out.append(Array(UnsafeBufferPointer(start: logits, count: config.vocabSize)))
+        }
+        return out
+    }
+}

@@ -1,0 +1,140 @@
+import TensorKernels
+
+/// Encoder hidden states for a right-padded batch.
+public struct EncoderOutput: Sendable {
+    /// Number of sequences.
+    public let batch: Int
+    /// Padded length (the longest sequence).
+    public let length: Int
+    /// Unpadded length of each sequence.
+    public let lengths: [Int]
+    /// `[batch, length, d_model]`; rows past a sequence's length are the (unused) padded positions.
+    public let hidden: [Float]
+    /// `[batch, length]`, 1 = real token, 0 = padding.
+    public let mask: [UInt8]
+    /// Per sequence: true when no user vector was found (unknown or missing user; zeros were added).
+    public let coldStart: [Bool]
+    public let dModel: Int
+
+    /// The hidden state of sequence `b` at position `i`.
+    public func state(_ b: Int, _ i: Int) -> ArraySlice<Float> {
+        let start = (b * length + i) * dModel
+        return hidden[start..<(start + dModel)]
+    }
+}
+
+extension BartModel {
+    /// Runs the encoder on a batch of token sequences (right-padded with `pad_token_id` and masked),
+    /// adding each sequence's user vector as documented on `BartModel`. `users[b]` may be nil or unknown:
+    /// that sequence gets the zero vector and `coldStart[b] = true`.
+    public func encode(_ inputs: [[Int]], users userIds: [String?]? = nil) throws -> EncoderOutput {
+        if inputs.isEmpty { throw BartError.emptyInput }
+        for input in inputs { try validate(input) }
+        if let userIds, userIds.count != inputs.count {
+            throw BartError.invalidArgument("\(userIds.count) users for \(inputs.count) inputs")
+        }
+        let userRows = (0..<inputs.count).map { b in users?.row(for: userIds?[b]) ?? 0 }
+        return try encode(inputs, userRows: userRows)
+    }
+
+    /// Same as `encode(_:users:)` with user rows already resolved (0 = unknown user).
+    public func encode(_ inputs: [[Int]], userRows: [Int]) throws -> EncoderOutput {
+        if inputs.isEmpty { throw BartError.emptyInput }
+        for input in inputs { try validate(input) }
+        guard userRows.count == inputs.count else {
+            throw BartError.invalidArgument("\(userRows.count) user rows for \(inputs.count) inputs")
+        }
+        let tableRows = users?.rows ?? 1
+        for row in userRows where row < 0 || row >= tableRows {
+            throw BartError.invalidArgument("user row \(row) outside 0..<\(tableRows)")
+        }
+        let batch = inputs.count
+        let length = inputs.map(\.count).max() ?? 0
+        let d = config.dModel
+        let rows = batch * length
+        let s = encoderScratch(rows: rows, keyLength: length)
+        embedEncoderInputs(inputs, userRows: userRows, length: length, scratch: s)
+        for layer in weights.encoderLayers {
+            encoderLayer(layer, batch: batch, length: length, scratch: s)
+        }
+        let hidden = Array(UnsafeBufferPointer(start: s.hidden.pointer, count: rows * d))
+        let mask = Array(UnsafeBufferPointer(start: s.mask, count: rows))
+        return EncoderOutput(
+            batch: batch, length: length, lengths: inputs.map(\.count), hidden: hidden, mask: mask,
+            coldStart: userRows.map { $0 == 0 }, dModel: d)
+    }
+
+    private func encoderScratch(rows: Int, keyLength: Int) -> EncoderScratch {
+        if let s = encoderScratch, s.rows >= rows, s.keyLength >= keyLength { return s }
+        let s = EncoderScratch(
+            rows: rows, keyLength: keyLength, dModel: config.dModel, ffnDim: config.encoderFFNDim)
+        encoderScratch = s
+        return s
+    }
+
+    /// `h0 = LayerNormEmbedding(Embed(x) · embed_scale + U[u] + Pos(i))` for every (sequence, position).
+    private func embedEncoderInputs(_ inputs: [[Int]], userRows: [Int], length: Int, scratch s: EncoderScratch) {
+        let d = config.dModel
+        let scale = config.embedScale
+        let offset = BartConfig.positionOffset
+        let userTable = users?.table ?? []
+        weights.encoderTokens.withUnsafeBufferPointer { tokensBuffer in
+            weights.encoderPositions.withUnsafeBufferPointer { positionsBuffer in
+                userTable.withUnsafeBufferPointer { usersBuffer in
+                    let table = tokensBuffer.baseAddress!
+                    let positions = positionsBuffer.baseAddress!
+                    for (b, input) in inputs.enumerated() {
+                        // Row 0 (unknown user) is the zero vector: nothing to add.
+                        let user: UnsafePointer<Float>? = userRows[b] > 0 ? usersBuffer.baseAddress! + userRows[b] * d : nil
+                        for i in 0..<length {
+                            let row = b * length + i
+                            let token = i < input.count ? input[i] : config.padTokenId
+                            s.mask[row] = i < input.count ? 1 : 0
+                            let out = s.hidden.pointer + row * d
+                            let e = table + token * d
+                            let p = positions + (i + offset) * d
+                            if let user {
+                                for j in 0..<d { out[j] = (e[j] * scale + user[j]) + p[j] }
+                            } else {
+                                for j in 0..<d { out[j] = e[j] * scale + p[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        weights.encoderEmbeddingNorm.apply(s.hidden.pointer, rows: inputs.count * length)
+    }
+
+    private func encoderLayer(_ layer: BartEncoderLayerWeights, batch: Int, length: Int, scratch s: EncoderScratch) {
+        let d = config.dModel
+        let rows = batch * length
+        let h = s.hidden.pointer
+        let attention = layer.selfAttention
+        attention.q.apply(h, rows: rows, into: s.q.pointer)
+        attention.k.apply(h, rows: rows, into: s.k.pointer)
+        attention.v.apply(h, rows: rows, into: s.v.pointer)
+        for b in 0..<batch {
+            let base = b * length * d
+            Attention.full(
+                q: s.q.pointer + base, k: s.k.pointer + base, v: s.v.pointer + base, ld: d,
+                queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
+                keyMask: s.mask + b * length, causal: false,
+                scores: s.scores.pointer, out: s.attention.pointer + base, ldOut: d)
+        }
+        attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer)
+        addInPlace(h, s.residual.pointer, count: rows * d)
+        layer.selfAttentionNorm.apply(h, rows: rows)
+        layer.fc1.apply(h, rows: rows, into: s.ffn.pointer)
+        activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures)
+        layer.fc2.apply(s.ffn.pointer, rows: rows, into: s.residual.pointer)
+        addInPlace(h, s.residual.pointer, count: rows * d)
+        layer.finalNorm.apply(h, rows: rows)
+    }
+}
+
+/// `x[i] += y[i]` for `count` floats.
+@inline(__always)
+func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { x[i] += y[i] }
+}

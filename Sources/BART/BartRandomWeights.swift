@@ -1,0 +1,62 @@
+import TensorKernels
+
+extension BartWeights {
+    /// Random weights for `config` (benchmarks and tests; nothing is downloaded): uniform values with
+    /// standard deviation `std` for matrices and embeddings, zero biases, unit layer-norm scales.
+    /// Deterministic for a given `seed`. Embeddings are tied (`lm_head` shares `shared`).
+    public static func random(config c: BartConfig, seed: UInt64 = 0, std: Float = 0.02) throws -> BartWeights {
+        var state = seed &+ 0x9E37_79B9_7F4A_7C15
+        let halfWidth = std * Float(3).squareRoot()
+        func fill(_ count: Int) -> [Float] {
+            [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                for i in 0..<count {
+                    // xorshift64*, top 24 bits → [-1, 1)
+                    state ^= state >> 12
+                    state ^= state << 25
+                    state ^= state >> 27
+                    let bits = (state &* 0x2545_F491_4F6C_DD1D) >> 40
+                    buffer[i] = (Float(bits) * (2.0 / 16_777_216.0) - 1) * halfWidth
+                }
+                initialized = count
+            }
+        }
+        let d = c.dModel
+        func linear(_ outDim: Int, _ inDim: Int) throws -> Linear {
+            try Linear(weight: fill(outDim * inDim), bias: [Float](repeating: 0, count: outDim), inFeatures: inDim, outFeatures: outDim)
+        }
+        func norm() throws -> LayerNorm {
+            try LayerNorm(gamma: [Float](repeating: 1, count: d), beta: [Float](repeating: 0, count: d), eps: c.layerNormEps)
+        }
+        func attention() throws -> BartAttentionWeights {
+            BartAttentionWeights(q: try linear(d, d), k: try linear(d, d), v: try linear(d, d), out: try linear(d, d))
+        }
+        let positions = (c.maxPositionEmbeddings + BartConfig.positionOffset) * d
+        let shared = fill(c.vocabSize * d)
+        return BartWeights(
+            shared: shared, encoderPositions: fill(positions), decoderPositions: fill(positions),
+            encoderEmbeddingNorm: try norm(), decoderEmbeddingNorm: try norm(),
+            encoderLayers: try (0..<c.encoderLayers).map { _ in
+                BartEncoderLayerWeights(
+                    selfAttention: try attention(), selfAttentionNorm: try norm(),
+                    fc1: try linear(c.encoderFFNDim, d), fc2: try linear(d, c.encoderFFNDim), finalNorm: try norm())
+            },
+            decoderLayers: try (0..<c.decoderLayers).map { _ in
+                BartDecoderLayerWeights(
+                    selfAttention: try attention(), selfAttentionNorm: try norm(),
+                    crossAttention: try attention(), crossAttentionNorm: try norm(),
+                    fc1: try linear(c.decoderFFNDim, d), fc2: try linear(d, c.decoderFFNDim), finalNorm: try norm())
+            },
+            lmHead: try Linear(weight: shared, bias: [Float](repeating: 0, count: c.vocabSize), inFeatures: d, outFeatures: c.vocabSize))
+    }
+}
+
+extension BartConfig {
+    /// facebook/bart-base's architecture (vocab 50265, d_model 768, 6+6 layers, 12 heads, FFN 3072,
+    /// 1024 positions, gelu, no embedding scaling).
+    public static var bartBase: BartConfig {
+        BartConfig(
+            vocabSize: 50265, dModel: 768, encoderLayers: 6, decoderLayers: 6,
+            encoderAttentionHeads: 12, decoderAttentionHeads: 12, encoderFFNDim: 3072, decoderFFNDim: 3072,
+            maxPositionEmbeddings: 1024)
+    }
+}

@@ -1,0 +1,100 @@
+import TensorKernels
+
+/// Projections of one multi-head attention block (`q_proj`, `k_proj`, `v_proj`, `out_proj`).
+public struct BartAttentionWeights: Sendable {
+    public var q: Linear
+    public var k: Linear
+    public var v: Linear
+    public var out: Linear
+
+    public init(q: Linear, k: Linear, v: Linear, out: Linear) {
+        self.q = q
+        self.k = k
+        self.v = v
+        self.out = out
+    }
+}
+
+/// One post-layer-norm encoder layer.
+public struct BartEncoderLayerWeights: Sendable {
+    public var selfAttention: BartAttentionWeights
+    public var selfAttentionNorm: LayerNorm
+    public var fc1: Linear
+    public var fc2: Linear
+    public var finalNorm: LayerNorm
+
+    public init(
+        selfAttention: BartAttentionWeights, selfAttentionNorm: LayerNorm,
+        fc1: Linear, fc2: Linear, finalNorm: LayerNorm
+    ) {
+        self.selfAttention = selfAttention
+        self.selfAttentionNorm = selfAttentionNorm
+        self.fc1 = fc1
+        self.fc2 = fc2
+        self.finalNorm = finalNorm
+    }
+}
+
+/// One post-layer-norm decoder layer (causal self-attention, cross-attention, feed-forward).
+public struct BartDecoderLayerWeights: Sendable {
+    public var selfAttention: BartAttentionWeights
+    public var selfAttentionNorm: LayerNorm
+    public var crossAttention: BartAttentionWeights
+    public var crossAttentionNorm: LayerNorm
+    public var fc1: Linear
+    public var fc2: Linear
+    public var finalNorm: LayerNorm
+
+    public init(
+        selfAttention: BartAttentionWeights, selfAttentionNorm: LayerNorm,
+        crossAttention: BartAttentionWeights, crossAttentionNorm: LayerNorm,
+        fc1: Linear, fc2: Linear, finalNorm: LayerNorm
+    ) {
+        self.selfAttention = selfAttention
+        self.selfAttentionNorm = selfAttentionNorm
+        self.crossAttention = crossAttention
+        self.crossAttentionNorm = crossAttentionNorm
+        self.fc1 = fc1
+        self.fc2 = fc2
+        self.finalNorm = finalNorm
+    }
+}
+
+/// All parameters of a `BartForConditionalGeneration`, as contiguous `[Float]` in PyTorch layout.
+public struct BartWeights: Sendable {
+    /// `model.shared.weight`, `[vocab, d_model]`.
+    public var shared: [Float]
+    /// `model.encoder.embed_tokens.weight`: the same array as `shared` unless the checkpoint stores
+    /// different untied encoder embeddings (transformers unties them with `tie_word_embeddings=false`).
+    public var encoderTokens: [Float]
+    /// `model.decoder.embed_tokens.weight`: `shared` unless stored and different.
+    public var decoderTokens: [Float]
+    /// `model.encoder.embed_positions.weight`, `[max_position_embeddings + 2, d_model]`.
+    public var encoderPositions: [Float]
+    /// `model.decoder.embed_positions.weight`, `[max_position_embeddings + 2, d_model]`.
+    public var decoderPositions: [Float]
+    public var encoderEmbeddingNorm: LayerNorm
+    public var decoderEmbeddingNorm: LayerNorm
+    public var encoderLayers: [BartEncoderLayerWeights]
+    public var decoderLayers: [BartDecoderLayerWeights]
+    /// `lm_head.weight` `[vocab, d_model]`; equal to `shared` when the embeddings are tied.
+    public var lmHead: Linear
+
+    public init(
+        shared: [Float], encoderTokens: [Float]? = nil, decoderTokens: [Float]? = nil,
+        encoderPositions: [Float], decoderPositions: [Float],
+        encoderEmbeddingNorm: LayerNorm, decoderEmbeddingNorm: LayerNorm,
+        encoderLayers: [BartEncoderLayerWeights], decoderLayers: [BartDecoderLayerWeights], lmHead: Linear
+    ) {
+        self.shared = shared
+        self.encoderTokens = encoderTokens ?? shared
+        self.decoderTokens = decoderTokens ?? shared
+        self.encoderPositions = encoderPositions
+        self.decoderPositions = decoderPositions
+        self.encoderEmbeddingNorm = encoderEmbeddingNorm
+        self.decoderEmbeddingNorm = decoderEmbeddingNorm
+        self.encoderLayers = encoderLayers
+        self.decoderLayers = decoderLayers
+        self.lmHead = lmHead
+    }
+}

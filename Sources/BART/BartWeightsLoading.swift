@@ -1,0 +1,120 @@
+import Foundation
+import SafeTensors
+import TensorKernels
+
+/// Where weights come from: one `model.safetensors`, or the shards listed in
+/// `model.safetensors.index.json`.
+struct WeightSource {
+    let files: [SafeTensorsFile]
+
+    init(folder: String) throws {
+        let single = folder + "/model.safetensors"
+        let index = folder + "/model.safetensors.index.json"
+        let fm = FileManager.default
+        if fm.fileExists(atPath: single) {
+            files = [try Self.open(single)]
+        } else if fm.fileExists(atPath: index) {
+            let json = try readJSONObject(index)
+            guard let map = json["weight_map"] as? [String: Any] else {
+                throw BartError.badConfig(path: index, detail: "no weight_map")
+            }
+            let shards = Set(map.values.compactMap { $0 as? String }).sorted()
+            files = try shards.map { try Self.open(folder + "/" + $0) }
+        } else {
+            throw BartError.missingFile(path: single)
+        }
+    }
+
+    private static func open(_ path: String) throws -> SafeTensorsFile {
+        do {
+            return try SafeTensorsFile(path: path)
+        } catch let error as SafeTensorsError {
+            throw BartError.weights(error)
+        }
+    }
+
+    func contains(_ name: String) -> Bool { files.contains { $0.contains(name) } }
+
+    func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
+        do {
+            for file in files where file.contains(name) { return try file.floats(name, shape: shape) }
+            throw SafeTensorsError.missingTensor(name: name)
+        } catch let error as SafeTensorsError {
+            throw BartError.weights(error)
+        }
+    }
+}
+
+extension BartWeights {
+    /// Loads every tensor of a `BartForConditionalGeneration` from `folder`, by HF's names, checking shapes.
+    ///
+    /// Tied embeddings: when `lm_head.weight` (or `model.encoder.embed_tokens.weight`,
+    /// `model.decoder.embed_tokens.weight`) is absent, `model.shared.weight` is used, as transformers ties
+    /// them; when present with other values (untied checkpoints) the stored tensor is used.
+    /// `final_logits_bias` defaults to zeros when absent.
+    public static func load(folder: String, config: BartConfig) throws -> BartWeights {
+        try load(source: WeightSource(folder: folder), config: config)
+    }
+
+    static func load(source: WeightSource, config c: BartConfig) throws -> BartWeights {
+        let d = c.dModel
+        let v = c.vocabSize
+        let sharedName = ["model.shared.weight", "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"]
+            .first { source.contains($0) } ?? "model.shared.weight"
+        let shared = try source.floats(sharedName, [v, d])
+        // Stored copies equal to `shared` are dropped so tied checkpoints keep one array in memory.
+        func tiedOrOwn(_ name: String) throws -> [Float] {
+            guard name != sharedName, source.contains(name) else { return shared }
+            let own = try source.floats(name, [v, d])
+            return own == shared ? shared : own
+        }
+        let encoderTokens = try tiedOrOwn("model.encoder.embed_tokens.weight")
+        let decoderTokens = try tiedOrOwn("model.decoder.embed_tokens.weight")
+        let positions = c.maxPositionEmbeddings + BartConfig.positionOffset
+
+        func linear(_ prefix: String, _ outDim: Int, _ inDim: Int) throws -> Linear {
+            try Linear(
+                weight: source.floats(prefix + ".weight", [outDim, inDim]),
+                bias: source.floats(prefix + ".bias", [outDim]), inFeatures: inDim, outFeatures: outDim)
+        }
+        func norm(_ prefix: String) throws -> LayerNorm {
+            try LayerNorm(
+                gamma: source.floats(prefix + ".weight", [d]), beta: source.floats(prefix + ".bias", [d]),
+                eps: c.layerNormEps)
+        }
+        func attention(_ prefix: String) throws -> BartAttentionWeights {
+            BartAttentionWeights(
+                q: try linear(prefix + ".q_proj", d, d), k: try linear(prefix + ".k_proj", d, d),
+                v: try linear(prefix + ".v_proj", d, d), out: try linear(prefix + ".out_proj", d, d))
+        }
+
+        var encoderLayers: [BartEncoderLayerWeights] = []
+        for i in 0..<c.encoderLayers {
+            let p = "model.encoder.layers.\(i)"
+            encoderLayers.append(BartEncoderLayerWeights(
+                selfAttention: try attention(p + ".self_attn"), selfAttentionNorm: try norm(p + ".self_attn_layer_norm"),
+                fc1: try linear(p + ".fc1", c.encoderFFNDim, d), fc2: try linear(p + ".fc2", d, c.encoderFFNDim),
+                finalNorm: try norm(p + ".final_layer_norm")))
+        }
+        var decoderLayers: [BartDecoderLayerWeights] = []
+        for i in 0..<c.decoderLayers {
+            let p = "model.decoder.layers.\(i)"
+            decoderLayers.append(BartDecoderLayerWeights(
+                selfAttention: try attention(p + ".self_attn"), selfAttentionNorm: try norm(p + ".self_attn_layer_norm"),
+                crossAttention: try attention(p + ".encoder_attn"), crossAttentionNorm: try norm(p + ".encoder_attn_layer_norm"),
+                fc1: try linear(p + ".fc1", c.decoderFFNDim, d), fc2: try linear(p + ".fc2", d, c.decoderFFNDim),
+                finalNorm: try norm(p + ".final_layer_norm")))
+        }
+        let head = try tiedOrOwn("lm_head.weight")
+        let bias = source.contains("final_logits_bias")
+            ? try source.floats("final_logits_bias", [1, v]) : [Float](repeating: 0, count: v)
+        return BartWeights(
+            shared: shared, encoderTokens: encoderTokens, decoderTokens: decoderTokens,
+            encoderPositions: try source.floats("model.encoder.embed_positions.weight", [positions, d]),
+            decoderPositions: try source.floats("model.decoder.embed_positions.weight", [positions, d]),
+            encoderEmbeddingNorm: try norm("model.encoder.layernorm_embedding"),
+            decoderEmbeddingNorm: try norm("model.decoder.layernorm_embedding"),
+            encoderLayers: encoderLayers, decoderLayers: decoderLayers,
+            lmHead: try Linear(weight: head, bias: bias, inFeatures: d, outFeatures: v))
+    }
+}

@@ -1,0 +1,72 @@
+import TensorKernels
+
+/// Preallocated decoder memory: self-attention KV cache, cross-attention keys/values and step scratch.
+///
+/// Layouts (row = one decoded sequence, item = one encoder sequence):
+/// - self keys/values per layer: `[rowCapacity][heads][stepCapacity][headDim]`
+/// - cross keys/values per layer: `[itemCapacity][heads][encoderCapacity][headDim]`
+/// Reused across requests while large enough; grown (outside the decode loop) otherwise.
+final class DecoderState {
+    let rowCapacity: Int
+    let itemCapacity: Int
+    let stepCapacity: Int
+    let encoderCapacity: Int
+    let withReorder: Bool
+
+    var selfKeys: [FloatBuffer]
+    var selfValues: [FloatBuffer]
+    var spareKeys: [FloatBuffer]
+    var spareValues: [FloatBuffer]
+    let crossKeys: [FloatBuffer]
+    let crossValues: [FloatBuffer]
+    let crossMask: UnsafeMutablePointer<UInt8>
+
+    let hidden, residual, q, k, v, attention, ffn, scores, logits: FloatBuffer
+    let projected: FloatBuffer
+
+    // The current session.
+    var rows = 0
+    var rowsPerItem = 1
+    var encoderLength = 0
+    var position = 0
+
+    init(
+        rowCapacity: Int, itemCapacity: Int, stepCapacity: Int, encoderCapacity: Int, withReorder: Bool,
+        config c: BartConfig
+    ) {
+        self.rowCapacity = rowCapacity
+        self.itemCapacity = itemCapacity
+        self.stepCapacity = stepCapacity
+        self.encoderCapacity = encoderCapacity
+        self.withReorder = withReorder
+        let d = c.dModel
+        let layers = c.decoderLayers
+        let selfSize = rowCapacity * stepCapacity * d
+        let crossSize = itemCapacity * encoderCapacity * d
+        selfKeys = (0..<layers).map { _ in FloatBuffer(count: selfSize) }
+        selfValues = (0..<layers).map { _ in FloatBuffer(count: selfSize) }
+        spareKeys = withReorder ? (0..<layers).map { _ in FloatBuffer(count: selfSize) } : []
+        spareValues = withReorder ? (0..<layers).map { _ in FloatBuffer(count: selfSize) } : []
+        crossKeys = (0..<layers).map { _ in FloatBuffer(count: crossSize) }
+        crossValues = (0..<layers).map { _ in FloatBuffer(count: crossSize) }
+        crossMask = .allocate(capacity: itemCapacity * encoderCapacity)
+        crossMask.initialize(repeating: 0, count: itemCapacity * encoderCapacity)
+        hidden = FloatBuffer(count: rowCapacity * d)
+        residual = FloatBuffer(count: rowCapacity * d)
+        q = FloatBuffer(count: rowCapacity * d)
+        k = FloatBuffer(count: rowCapacity * d)
+        v = FloatBuffer(count: rowCapacity * d)
+        attention = FloatBuffer(count: rowCapacity * d)
+        ffn = FloatBuffer(count: rowCapacity * c.decoderFFNDim)
+        scores = FloatBuffer(count: max(stepCapacity, encoderCapacity))
+        logits = FloatBuffer(count: rowCapacity * c.vocabSize)
+        projected = FloatBuffer(count: itemCapacity * encoderCapacity * d)
+    }
+
+    deinit { crossMask.deallocate() }
+
+    func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool) -> Bool {
+        rows <= rowCapacity && items <= itemCapacity && steps <= stepCapacity
+            && encoderLength <= encoderCapacity && (!reorder || withReorder)
+    }
+}

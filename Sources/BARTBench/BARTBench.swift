@@ -1,0 +1,128 @@
+import BART
+import Foundation
+import Generation
+import TensorKernels
+
+/// What `prism bench bart` measures: a BART model with random weights (no download), a fixed-length
+/// encoder input and exactly `newTokens` greedy tokens (EOS disabled), at several batch sizes.
+public struct BARTBenchOptions: Sendable {
+    /// Architecture; BART-base by default.
+    public var config: BartConfig = .bartBase
+    /// Encoder input length per request.
+    public var inputLength: Int = 400
+    /// Generated tokens per request (exactly; EOS and forced EOS are disabled).
+    public var newTokens: Int = 40
+    public var batchSizes: [Int] = [1, 16]
+    /// Timed runs per batch size (the median is reported), after `warmupRuns` untimed ones.
+    public var runs: Int = 3
+    public var warmupRuns: Int = 1
+    /// OpenBLAS threads.
+    public var threads: Int = 1
+    public var seed: UInt64 = 0
+
+    public init() {}
+}
+
+/// Result for one batch size.
+public struct BARTBenchResult: Sendable {
+    public var batchSize: Int
+    /// Wall-clock seconds of each timed run (encode + generate for the whole batch).
+    public var runSeconds: [Double]
+    /// Median of `runSeconds`.
+    public var medianSeconds: Double
+    /// `batchSize / medianSeconds`.
+    public var explanationsPerSecond: Double
+    /// Process peak resident set size after the runs (VmHWM), in bytes; nil where /proc is unavailable.
+    public var peakRSSBytes: Int?
+}
+
+/// The BART benchmark behind `prism bench bart`.
+public enum BARTBench {
+    /// Builds the random model and times greedy generation for each batch size. `log` receives progress lines.
+    public static func run(
+        _ options: BARTBenchOptions = BARTBenchOptions(), log: (String) -> Void = { _ in }
+    ) throws -> [BARTBenchResult] {
+        guard options.runs >= 1, options.inputLength >= 1, options.newTokens >= 1,
+              !options.batchSizes.isEmpty, options.batchSizes.allSatisfy({ $0 >= 1 })
+        else { throw BartError.invalidArgument("bench: runs, lengths and batch sizes must be ≥ 1") }
+        let c = options.config
+        log("building random weights: vocab \(c.vocabSize), d_model \(c.dModel), layers \(c.encoderLayers)+\(c.decoderLayers), heads \(c.encoderAttentionHeads), ffn \(c.encoderFFNDim)")
+        let weights = try BartWeights.random(config: c, seed: options.seed)
+        let model = try BartModel(config: c, weights: weights, blasThreads: options.threads)
+        let generator = BartGenerator(model: model)
+        var generation = GenerationConfig(model: c)
+        generation.numBeams = 1
+        generation.maxNewTokens = options.newTokens
+        generation.eosTokenId = nil
+        generation.forcedEOSTokenId = nil
+        generation.forcedBOSTokenId = nil
+        generation.noRepeatNgramSize = 0
+        generation.minLength = 0
+
+        var results: [BARTBenchResult] = []
+        for batch in options.batchSizes {
+            let requests = (0..<batch).map { b in
+                GenerationRequest(inputIds: inputTokens(length: options.inputLength, vocab: c.vocabSize, salt: b))
+            }
+            var times: [Double] = []
+            for run in 0..<(options.warmupRuns + options.runs) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let out = try generator.generate(requests, config: generation)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                guard out.allSatisfy({ $0.tokens.count == options.newTokens + 1 }) else {
+                    throw BartError.invalidArgument("bench: expected exactly \(options.newTokens) tokens")
+                }
+                if run >= options.warmupRuns { times.append(seconds) }
+                log("batch \(batch) run \(run + 1): \(String(format: "%.3f", seconds)) s\(run < options.warmupRuns ? " (warm-up)" : "")")
+            }
+            let median = Self.median(times)
+            results.append(BARTBenchResult(
+                batchSize: batch, runSeconds: times, medianSeconds: median,
+                explanationsPerSecond: Double(batch) / median, peakRSSBytes: peakRSSBytes()))
+        }
+        return results
+    }
+
+    /// A plain-text table of results.
+    public static func report(_ results: [BARTBenchResult], options: BARTBenchOptions) -> String {
+        var lines = [
+            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) greedy tokens, \(options.threads) BLAS thread(s)",
+            "batch  median_s  explanations/s  peak_rss_MiB",
+        ]
+        for r in results {
+            let rss = r.peakRSSBytes.map { String(format: "%.0f", Double($0) / 1_048_576) } ?? "n/a"
+            let row = String(format: "%5d  %8.3f  %14.2f  ", r.batchSize, r.medianSeconds, r.explanationsPerSecond)
+            lines.append(row + String(repeating: " ", count: max(0, 12 - rss.count)) + rss)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Peak resident set size (VmHWM from /proc/self/status) in bytes.
+    public static func peakRSSBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kb = Int(fields[1]) { return kb * 1024 }
+        }
+        return nil
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+
+    /// `<s> t … t </s>` with deterministic pseudo-random ids in [4, vocab).
+    static func inputTokens(length: Int, vocab: Int, salt: Int) -> [Int] {
+        if length == 1 { return [0] }
+        var x = UInt64(salt) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        var ids = [0]
+        for _ in 0..<(length - 2) {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            ids.append(4 + Int((x >> 33) % UInt64(max(vocab - 4, 1))))
+        }
+        ids.append(2)
+        return ids
+    }
+}

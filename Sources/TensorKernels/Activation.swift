@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element-wise activations named as in `transformers`' `ACT2FN`.
+public enum Activation: String, Sendable, CaseIterable {
+    /// Exact GELU: `0.5 · x · (1 + erf(x / √2))` (HF's "gelu").
+    case gelu
+    /// Tanh approximation: `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))` (HF's "gelu_new").
+    case geluNew = "gelu_new"
+    case relu
+    case silu
+    case swish
+    case tanh
+
+    /// Applies the activation to `count` floats in place.
+    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .gelu:
+            let invSqrt2: Float = 0.70710678118654752
+            for i in 0..<count {
+                let v = x[i]
+                x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+            }
+        case .geluNew:
+            let c: Float = 0.7978845608028654
+            for i in 0..<count {
+                let v = x[i]
+                x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
+            }
+        case .relu:
+            for i in 0..<count where x[i] < 0 { x[i] = 0 }
+        case .silu, .swish:
+            for i in 0..<count {
+                let v = x[i]
+                x[i] = v / (1 + expf(-v))
+            }
+        case .tanh:
+            for i in 0..<count { x[i] = tanhf(x[i]) }
+        }
+    }
+}

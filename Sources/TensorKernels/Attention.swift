@@ -1,0 +1,87 @@
+/// Scaled dot-product attention over heads laid out side by side in each row.
+///
+/// For head `h`, a row's slice `[h·headDim, (h+1)·headDim)` holds that head's vector. Scores are
+/// `scale · q·kᵀ` (BART: `scale = headDim^-0.5`), masked keys get probability 0, then a softmax over keys
+/// and a weighted sum of the values.
+public enum Attention {
+    /// Attention for a whole sequence at once (encoder self-attention, or any prefill).
+    ///
+    /// - Parameters:
+    ///   - q: `[queryLength × ld]`; `k`, `v`: `[keyLength × ld]`.
+    ///   - keyMask: `keyLength` bytes, nonzero = attend; `nil` = all keys visible.
+    ///   - causal: query `i` sees keys `0...i` only.
+    ///   - scores: scratch of at least `queryLength · keyLength` floats.
+    ///   - out: `[queryLength × ldOut]`, written head by head.
+    public static func full(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
+        queryLength: Int, keyLength: Int, heads: Int, headDim: Int, scale: Float,
+        keyMask: UnsafePointer<UInt8>?, causal: Bool,
+        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, ldOut: Int
+    ) {
+        for h in 0..<heads {
+            let offset = h * headDim
+            BLAS.gemmNT(
+                m: queryLength, n: keyLength, k: headDim, alpha: scale,
+                a: q + offset, lda: ld, b: k + offset, ldb: ld, c: scores, ldc: keyLength)
+            for i in 0..<queryLength {
+                let row = scores + i * keyLength
+                if let keyMask {
+                    for j in 0..<keyLength where keyMask[j] == 0 { row[j] = -.infinity }
+                }
+                if causal && i + 1 < keyLength {
+                    for j in (i + 1)..<keyLength { row[j] = -.infinity }
+                }
+                Softmax.apply(row, count: keyLength)
+            }
+            BLAS.gemmNN(
+                m: queryLength, n: headDim, k: keyLength,
+                a: scores, lda: keyLength, b: v + offset, ldb: ld, c: out + offset, ldc: ldOut)
+        }
+    }
+
+    /// One query row against cached keys and values (a decode step).
+    ///
+    /// - Parameters:
+    ///   - q: `heads · headDim` floats.
+    ///   - keys, values: `[heads][capacity][headDim]`; the first `length` positions of each head are used.
+    ///   - keyMask: `length` bytes, nonzero = attend; `nil` = all visible.
+    ///   - scores: scratch of at least `length` floats.
+    ///   - out: `heads · headDim` floats.
+    public static func cached(
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        capacity: Int, length: Int, heads: Int, headDim: Int, scale: Float,
+        keyMask: UnsafePointer<UInt8>?, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+    ) {
+        for h in 0..<heads {
+            let kh = keys + h * capacity * headDim
+            let vh = values + h * capacity * headDim
+            let qh = q + h * headDim
+            if length * headDim <= 1024 {
+                // Short rows: a plain loop beats the BLAS call overhead.
+                for j in 0..<length {
+                    var s: Float = 0
+                    let kr = kh + j * headDim
+                    for d in 0..<headDim { s += qh[d] * kr[d] }
+                    scores[j] = s * scale
+                }
+            } else {
+                BLAS.gemv(m: length, n: headDim, alpha: scale, a: kh, lda: headDim, x: qh, y: scores)
+            }
+            if let keyMask {
+                for j in 0..<length where keyMask[j] == 0 { scores[j] = -.infinity }
+            }
+            Softmax.apply(scores, count: length)
+            let oh = out + h * headDim
+            if length * headDim <= 1024 {
+                for d in 0..<headDim { oh[d] = 0 }
+                for j in 0..<length {
+                    let p = scores[j]
+                    let vr = vh + j * headDim
+                    for d in 0..<headDim { oh[d] += p * vr[d] }
+                }
+            } else {
+                BLAS.gemvT(m: length, n: headDim, a: vh, lda: headDim, x: scores, y: oh)
+            }
+        }
+    }
+}

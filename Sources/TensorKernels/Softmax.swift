@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Numerically stable softmax and log-softmax over contiguous rows.
+public enum Softmax {
+    /// In-place softmax of `count` floats. Entries equal to `-infinity` get probability 0; if every
+    /// entry is `-infinity` the result is uniform (as PyTorch gives for a row masked with `finfo.min`).
+    @inlinable
+    public static func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        if count == 0 { return }
+        var maxValue = -Float.infinity
+        for i in 0..<count where x[i] > maxValue { maxValue = x[i] }
+        if maxValue == -Float.infinity {
+            let u = 1 / Float(count)
+            for i in 0..<count { x[i] = u }
+            return
+        }
+        var sum: Float = 0
+        for i in 0..<count {
+            let e = expf(x[i] - maxValue)
+            x[i] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for i in 0..<count { x[i] *= inv }
+    }
+
+    /// In-place log-softmax of `count` floats: `x − max − log Σ exp(x − max)`.
+    @inlinable
+    public static func applyLog(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        if count == 0 { return }
+        var maxValue = -Float.infinity
+        for i in 0..<count where x[i] > maxValue { maxValue = x[i] }
+        if maxValue == -Float.infinity { return }
+        var sum: Double = 0
+        for i in 0..<count { sum += Double(expf(x[i] - maxValue)) }
+        let shift = maxValue + Float(log(sum))
+        for i in 0..<count { x[i] -= shift }
+    }
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `prism bench bart`: the same measurement with transformers, eager fp32 on CPU.
+
+Random BART-base weights (nothing downloaded), a 400-token encoder input, exactly 40 greedy tokens
+(EOS banned via min_new_tokens, no forced EOS), batch sizes 1 and 16; prints median latency,
+explanations/s and peak RSS, like the Swift benchmark.
+
+Usage: /work/venv-train/bin/python scripts/bench/bart_reference.py [--threads 1] [--runs 3] [--batch 1 16]
+"""
+import argparse
+import resource
+import statistics
+import time
+
+import torch
+from transformers import BartConfig, BartForConditionalGeneration
+
+
+def peak_rss_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def inputs(batch, length, vocab, seed):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(4, vocab, (batch, length), generator=g)
+    ids[:, 0] = 0
+    ids[:, -1] = 2
+    return ids
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--input-length", type=int, default=400)
+    parser.add_argument("--new-tokens", type=int, default=40)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    config = BartConfig(
+        vocab_size=50265, d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
+        decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072, max_position_embeddings=1024,
+        activation_function="gelu", scale_embedding=False, forced_eos_token_id=None,
+    )
+    config._attn_implementation = "eager"
+    model = BartForConditionalGeneration(config).eval().float()
+    print(f"torch {torch.__version__}, {args.threads} thread(s), input {args.input_length}, "
+          f"{args.new_tokens} greedy tokens")
+    print("batch  median_s  explanations/s  peak_rss_MiB")
+    for batch in args.batch:
+        ids = inputs(batch, args.input_length, config.vocab_size, batch)
+        mask = torch.ones_like(ids)
+        times = []
+        for run in range(args.warmup + args.runs):
+            start = time.perf_counter()
+            with torch.inference_mode():
+                out = model.generate(
+                    input_ids=ids, attention_mask=mask, do_sample=False, num_beams=1,
+                    max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
+                    forced_eos_token_id=None, forced_bos_token_id=None, no_repeat_ngram_size=0)
+            elapsed = time.perf_counter() - start
+            assert out.shape[1] == args.new_tokens + 1, out.shape
+            if run >= args.warmup:
+                times.append(elapsed)
+        median = statistics.median(times)
+        print(f"{batch:5d}  {median:8.3f}  {batch / median:14.2f}  {peak_rss_mib():12.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
