@@ -7,7 +7,8 @@ struct Prism: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prism",
         abstract: "Prism: fast, faithful natural-language explanations for any recommender.",
-        subcommands: [BrokerCommand.self, WorkerCommand.self, CallCommand.self, HealthCommand.self, BenchCommand.self]
+        subcommands: [BrokerCommand.self, WorkerCommand.self, CallCommand.self, HealthCommand.self, DataCommand.self,
+                      DistillCommand.self, BenchCommand.self]
     )
 }
 

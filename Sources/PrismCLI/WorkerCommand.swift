@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PrismTeacher
 import PrismTelemetry
 import PrismWorker
 import ServiceLifecycle
@@ -12,7 +13,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "The broker's backend endpoint.") var broker = "tcp://127.0.0.1:5556"
     @Option(help: "The service name to register.") var service = "echo"
-    @Option(help: "The handler: echo, sleep.") var handler = "echo"
+    @Option(help: "The handler: echo, sleep, teacher (default: teacher for --service teacher, else echo).") var handler: String?
+    @Option(help: "For --handler teacher: rule (the grounded rule oracle), sleep (rule text after --sleep-ms per prompt).")
+    var teacher = "rule"
     @Option(help: "For --handler sleep: milliseconds per request (requests may override with sleep_ms metadata).") var sleepMs = 50
     @Option(help: "Requests held at once.") var capacity = 1
     @Option(help: "Heartbeat interval in milliseconds.") var heartbeatMs: Int64 = 1_000
@@ -24,10 +27,16 @@ struct WorkerCommand: AsyncParsableCommand {
         Telemetry.bootstrap(logLevel: common.level)
         let logger = Logger(label: "prism.worker")
         let chosen: any RequestHandler
-        switch handler {
+        switch handler ?? (service == "teacher" ? "teacher" : "echo") {
         case "echo": chosen = EchoHandler()
         case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
-        default: throw ValidationError("unknown handler '\(handler)' (echo, sleep)")
+        case "teacher":
+            switch teacher {
+            case "rule": chosen = TeacherHandler(backend: RuleOracle())
+            case "sleep": chosen = TeacherHandler(backend: SleepTeacher(milliseconds: sleepMs))
+            default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep)")
+            }
+        case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher)")
         }
         var config = WorkerConfiguration(broker: broker, service: service, capacity: capacity, workerID: id)
         config.heartbeatIntervalMs = heartbeatMs

@@ -164,7 +164,7 @@ public struct Coordinator {
             let bySample = Dictionary(result.results.map { ($0.sampleID, $0) }, uniquingKeysWith: { first, _ in first })
             var records: [ResultRecord] = []
             var missing: [Int] = []
-            for (offset, index) in unit.indices.enumerated() {
+            for index in unit.indices {
                 let sample = samples[index]
                 guard let answer = bySample[sample.sampleID] else { missing.append(index); continue }
                 var record = baseRecord(sample, decoding: decoding, attempts: attempts)
@@ -176,7 +176,7 @@ public struct Coordinator {
                 record.latencyMs = Int(answer.latencyMs)
                 if answer.status.code == .ok {
                     record.filtered = options.filter.rejection(text: record.explanation, finishReason: record.finishReason,
-                                                               prompt: prompts[offset].prompt)
+                                                               template: options.builder.template.text)
                 }
                 records.append(record)
             }

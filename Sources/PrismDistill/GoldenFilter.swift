@@ -5,18 +5,20 @@ public struct GoldenFilter: Sendable {
     /// A word n-gram repeated this often is "repetition".
     public var repeatedNgram = 3
     public var maxNgramRepeats = 2
-    /// A run of this many words copied from the prompt is "prompt_echo".
-    public var echoWords = 10
+    /// A run of this many words copied from the prompt template's own wording (its instructions,
+    /// not the titles filled into it) is "prompt_echo".
+    public var echoWords = 6
 
     public init() {}
 
-    /// Why `text` should not be a golden, or nil to keep it.
-    public func rejection(text: String, finishReason: String, prompt: String) -> String? {
+    /// Why `text` should not be a golden, or nil to keep it. `template` is the prompt template
+    /// (placeholders are ignored).
+    public func rejection(text: String, finishReason: String, template: String) -> String? {
         let words = text.split(whereSeparator: { $0.isWhitespace }).map { $0.lowercased() }
         if words.count < minWords { return "empty" }
         if finishReason == "length" { return "truncated" }
         if hasRepetition(words) { return "repetition" }
-        if echoes(words, prompt: prompt) { return "prompt_echo" }
+        if echoes(words, template: template) { return "prompt_echo" }
         return nil
     }
 
@@ -34,11 +36,18 @@ public struct GoldenFilter: Sendable {
         return Set(sentences).count < sentences.count
     }
 
-    func echoes(_ words: [String], prompt: String) -> Bool {
-        let promptWords = prompt.split(whereSeparator: { $0.isWhitespace }).map { $0.lowercased() }
-        guard words.count >= echoWords, promptWords.count >= echoWords else { return false }
+    func echoes(_ words: [String], template: String) -> Bool {
+        // Runs of the template's words that contain no placeholder.
         var grams = Set<ArraySlice<String>>()
-        for start in 0...(promptWords.count - echoWords) { grams.insert(promptWords[start..<(start + echoWords)]) }
+        for line in template.split(separator: "\n") {
+            for chunk in line.split(separator: "{") {
+                let literal = chunk.split(separator: "}", maxSplits: 1).last.map(String.init) ?? ""
+                let templateWords = literal.split(whereSeparator: { $0.isWhitespace }).map { $0.lowercased() }
+                guard templateWords.count >= echoWords else { continue }
+                for start in 0...(templateWords.count - echoWords) { grams.insert(templateWords[start..<(start + echoWords)]) }
+            }
+        }
+        guard words.count >= echoWords else { return false }
         for start in 0...(words.count - echoWords) where grams.contains(words[start..<(start + echoWords)]) { return true }
         return false
     }

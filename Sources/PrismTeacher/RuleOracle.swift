@@ -16,7 +16,7 @@ public struct RuleOracle: TeacherBackend {
         case director(String, titles: [String])
         /// `name` acts in the item and in every one of `titles`.
         case actor(String, titles: [String])
-        /// The item has all of `genres`, and every one of `titles` has at least one of them.
+        /// The item and every one of `titles` have all of `genres`.
         case genres([String], titles: [String])
         /// `word` appears in the item's plot and in the plot of every one of `titles`.
         case theme(String, titles: [String])
@@ -32,51 +32,65 @@ public struct RuleOracle: TeacherBackend {
 
     /// The explanation and the evidence it rests on.
     public func explain(_ prompt: TeacherPrompt) -> (text: String, evidence: [Evidence]) {
-        let evidence = gather(history: prompt.history, item: prompt.item)
+        let all = gather(history: prompt.history, item: prompt.item)
         let variant = Int(fnv1a(prompt.sampleID.isEmpty ? prompt.item.itemID : prompt.sampleID) % 3)
         let item = displayTitle(prompt.item)
-        var sentences = [sentence(evidence[0], item: item, facts: prompt.item, variant: variant, first: true)]
-        if evidence.count > 1 {
-            sentences.append(sentence(evidence[1], item: item, facts: prompt.item, variant: variant, first: false))
+        // Name at most two films per reason, and films the first reason did not name already.
+        var evidence = [all[0].keepingTitles { Array($0.prefix(2)) }]
+        if all.count > 1 {
+            let named = Set(evidence[0].titles)
+            evidence.append(all[1].keepingTitles { titles in
+                let fresh = titles.filter { !named.contains($0) }
+                return Array((fresh.isEmpty ? titles : fresh).prefix(2))
+            })
         }
-        return (sentences.joined(separator: " "), Array(evidence.prefix(2)))
+        let sentences = evidence.enumerated().map { index, reason in
+            sentence(reason, item: item, facts: prompt.item, variant: variant, first: index == 0)
+        }
+        return (sentences.joined(separator: " "), evidence)
     }
 
     // MARK: Evidence
 
-    /// All evidence, strongest first (at most one of each kind); `.itemOnly` when none.
+    /// All evidence, strongest first (at most one of each kind, with up to 6 supporting titles,
+    /// most recent first); `.itemOnly` when none.
     func gather(history: [ItemFacts], item: ItemFacts) -> [Evidence] {
         let recent = Array(history.reversed())  // most recent first
         var found: [Evidence] = []
         for name in item.directors {
             let titles = recent.filter { $0.directors.contains(name) }.map(displayTitle)
-            if !titles.isEmpty { found.append(.director(name, titles: Array(titles.prefix(2)))); break }
+            if !titles.isEmpty { found.append(.director(name, titles: Array(titles.prefix(6)))); break }
         }
         var bestActor: (String, [String])?
         for name in item.actors.prefix(5) {
             let titles = recent.filter { $0.actors.contains(name) }.map(displayTitle)
             if titles.count > (bestActor?.1.count ?? 0) { bestActor = (name, titles) }
         }
-        if let (name, titles) = bestActor { found.append(.actor(name, titles: Array(titles.prefix(2)))) }
+        if let (name, titles) = bestActor { found.append(.actor(name, titles: Array(titles.prefix(6)))) }
         // Genres of the item that recur in at least two history items (or one, for short histories).
         var counts: [String: Int] = [:]
         for h in history { for g in Set(h.genres) { counts[g, default: 0] += 1 } }
         let threshold = history.count >= 4 ? 2 : 1
-        let shared = item.genres.filter { (counts[$0] ?? 0) >= threshold }
-            .sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }.prefix(2)
-        if !shared.isEmpty {
-            let titles = recent.filter { !Set($0.genres).isDisjoint(with: shared) }.map(displayTitle)
-            found.append(.genres(Array(shared), titles: Array(titles.prefix(2))))
+        var shared = Array(item.genres.filter { (counts[$0] ?? 0) >= threshold }
+            .sorted { (counts[$0] ?? 0, $1) > (counts[$1] ?? 0, $0) }.prefix(2))
+        var titles = recent.filter { Set($0.genres).isSuperset(of: shared) }.map(displayTitle)
+        if titles.isEmpty && shared.count > 1 {  // no film has both: speak of the most frequent one
+            shared = [shared[0]]
+            titles = recent.filter { $0.genres.contains(shared[0]) }.map(displayTitle)
         }
-        let itemWords = themeWords(item.plot)
-        for word in themeLexicon where itemWords.contains(word) {
-            let titles = recent.filter { themeWords($0.plot).contains(word) }.map(displayTitle)
-            if !titles.isEmpty { found.append(.theme(word, titles: Array(titles.prefix(2)))); break }
+        if !shared.isEmpty && !titles.isEmpty { found.append(.genres(shared, titles: Array(titles.prefix(6)))) }
+        let itemThemes = themeLexicon.filter(themeWords(item.plot).contains)
+        if !itemThemes.isEmpty {
+            let historyWords = recent.map { themeWords($0.plot) }  // each plot read once
+            for word in itemThemes {
+                let titles = zip(recent, historyWords).filter { $0.1.contains(word) }.map { displayTitle($0.0) }
+                if !titles.isEmpty { found.append(.theme(word, titles: Array(titles.prefix(6)))); break }
+            }
         }
         if item.year > 0 {
             let decade = item.year / 10 * 10
             let titles = recent.filter { $0.year > 0 && $0.year / 10 * 10 == decade }.map(displayTitle)
-            if titles.count >= 2 && titles.count * 3 >= history.count { found.append(.era(Int(decade), titles: Array(titles.prefix(2)))) }
+            if titles.count >= 2 && titles.count * 3 >= history.count { found.append(.era(Int(decade), titles: Array(titles.prefix(6)))) }
         }
         return found.isEmpty ? [.itemOnly] : found
     }
@@ -155,6 +169,27 @@ public struct RuleOracle: TeacherBackend {
         "detective", "courtroom", "time", "dinosaurs", "zombies", "monsters", "soldiers", "cowboys", "ship", "island",
         "christmas", "adolescence", "coming-of-age", "redemption", "jealousy", "obsession", "conspiracy",
     ]
+}
+
+extension RuleOracle.Evidence {
+    /// The history titles the evidence names.
+    var titles: [String] {
+        switch self {
+        case .director(_, let t), .actor(_, let t), .genres(_, let t), .theme(_, let t), .era(_, let t): return t
+        case .itemOnly: return []
+        }
+    }
+
+    func keepingTitles(_ choose: ([String]) -> [String]) -> Self {
+        switch self {
+        case .director(let name, let t): return .director(name, titles: choose(t))
+        case .actor(let name, let t): return .actor(name, titles: choose(t))
+        case .genres(let g, let t): return .genres(g, titles: choose(t))
+        case .theme(let w, let t): return .theme(w, titles: choose(t))
+        case .era(let d, let t): return .era(d, titles: choose(t))
+        case .itemOnly: return .itemOnly
+        }
+    }
 }
 
 extension String {

@@ -66,12 +66,15 @@ final class ResultStoreTests: XCTestCase {
 
     func testGoldenFilters() {
         let filter = GoldenFilter()
-        let prompt = "Generate a short, personalized, and persuasive explanation for the following recommendation. Context: stuff"
-        XCTAssertEqual(filter.rejection(text: "  ", finishReason: "stop", prompt: prompt), "empty")
-        XCTAssertEqual(filter.rejection(text: "You will like this film a lot.", finishReason: "length", prompt: prompt), "truncated")
-        XCTAssertEqual(filter.rejection(text: "it is good it is good it is good it is good", finishReason: "stop", prompt: prompt), "repetition")
+        let prompt = "Generate a short, personalized, and persuasive explanation for the following recommendation.\n- History: {history}"
+        XCTAssertEqual(filter.rejection(text: "  ", finishReason: "stop", template: prompt), "empty")
+        XCTAssertEqual(filter.rejection(text: "You will like this film a lot.", finishReason: "length", template: prompt), "truncated")
+        XCTAssertEqual(filter.rejection(text: "it is good it is good it is good it is good", finishReason: "stop", template: prompt), "repetition")
         XCTAssertEqual(filter.rejection(text: "Generate a short, personalized, and persuasive explanation for the following recommendation.",
-                                        finishReason: "stop", prompt: prompt), "prompt_echo")
-        XCTAssertNil(filter.rejection(text: "Heat stars Al Pacino, whom you saw in The Godfather.", finishReason: "stop", prompt: prompt))
+                                        finishReason: "stop", template: prompt), "prompt_echo")
+        XCTAssertNil(filter.rejection(text: "Heat stars Al Pacino, whom you saw in The Godfather.", finishReason: "stop", template: prompt))
+        // A long title quoted from the filled-in history is not an echo of the template.
+        XCTAssertNil(filter.rejection(text: "Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb is a war film.",
+                                      finishReason: "stop", template: prompt))
     }
 }

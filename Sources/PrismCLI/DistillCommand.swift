@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PrismData
+import PrismDistill
+import PrismTeacher
+import PrismTelemetry
+
+struct DistillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Ask the teacher service for a golden explanation of every sample; resumable, exactly once."
+    )
+
+    @Option(help: "Folder with samples.jsonl and catalog.jsonl (from `prism data prepare`).") var data = "out/data"
+    @Option(help: "Output folder (results.jsonl, distilled.jsonl, summary.json).") var output = "out/distill"
+    @Option(help: "The broker's frontend endpoint.") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "The teacher service.") var service = "teacher"
+    @Option(help: "Splits to distill, comma-separated.") var splits = "train,valid,test"
+    @Option(help: "Only the first N samples.") var limit: Int?
+    @Option(help: "Prompts per shard.") var shardSize = 32
+    @Option(help: "Shards in flight at once.") var inFlight = 8
+    @Option(help: "Milliseconds before a shard is retried.") var shardTimeoutMs: Int64 = 120_000
+    @Option(help: "Sends of a shard before its prompts are recorded as failed.") var attempts = 4
+    @Option(help: "Prompt template file with {history} and {item_to_explain} (default: the paper's).") var template: String?
+    @Option(help: "Prompt budget in characters; the oldest history is dropped to fit.") var promptBudget: Int?
+    @Option(help: "Decoding: max new tokens.") var maxNewTokens: UInt32 = 96
+    @Option(help: "Decoding: temperature (0: greedy).") var temperature: Float = 0
+    @Option(help: "Decoding: top-p (0: off).") var topP: Float = 0
+    @Option(help: "Decoding: seed.") var seed: UInt64 = 0
+    @Flag(help: "Ask again for samples whose stored result is a failure.") var retryFailed = false
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        Telemetry.bootstrap(logLevel: common.level)
+        let folder = URL(fileURLWithPath: data)
+        var options = DistillOptions(samples: folder.appendingPathComponent("samples.jsonl"),
+                                     catalog: folder.appendingPathComponent("catalog.jsonl"),
+                                     output: URL(fileURLWithPath: output), broker: broker)
+        options.service = service
+        options.splits = Set(try splits.split(separator: ",").map {
+            guard let split = Split(rawValue: String($0)) else { throw ValidationError("unknown split '\($0)'") }
+            return split
+        })
+        options.limit = limit
+        options.shardSize = shardSize
+        options.maxInFlight = inFlight
+        options.shardTimeoutMs = shardTimeoutMs
+        options.maxShardAttempts = attempts
+        options.retryFailed = retryFailed
+        var decoding = Decoding()
+        decoding.maxNewTokens = maxNewTokens
+        decoding.temperature = temperature
+        decoding.topP = topP
+        decoding.seed = seed
+        options.decoding = decoding
+        var builder = OraclePromptBuilder()
+        if let template { builder.template = try PromptTemplate(contentsOf: URL(fileURLWithPath: template)) }
+        builder.budget = promptBudget
+        options.builder = builder
+        let summary = try await Coordinator(options: options).run()
+        print(summary.text)
+        print("wrote \(options.output.appendingPathComponent("distilled.jsonl").path)")
+    }
+}
