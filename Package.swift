@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",
-            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismCLI"]
+            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismData", "PrismCLI"]
         ),
 
         // MARK: Data

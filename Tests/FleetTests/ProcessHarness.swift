@@ -40,11 +40,12 @@ final class ProcessFleet {
     func restartBroker() throws { try startBroker(frontend: frontend, backend: backend) }
 
     @discardableResult
-    func startWorker(service: String = "echo", handler: String = "echo", sleepMs: Int = 0, capacity: Int = 1, id: String) throws -> ChildProcess {
+    func startWorker(service: String = "echo", handler: String = "echo", sleepMs: Int = 0, capacity: Int = 1, id: String,
+                     extra: [String] = []) throws -> ChildProcess {
         let worker = try ChildProcess(executable: ProcessFleet.prismPath, arguments: [
             "worker", "--broker", backend, "--service", service, "--handler", handler, "--sleep-ms", "\(sleepMs)",
             "--capacity", "\(capacity)", "--heartbeat-ms", "200", "--id", id, "--log-level", "error",
-        ])
+        ] + extra)
         workers.append(worker)
         return worker
     }
