@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "PrismBench",
             dependencies: [
-                "ZeroMQ", "PrismWire", "PrismClient",
+                "ZeroMQ", "PrismWire", "PrismClient", "PrismDistill",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -114,7 +114,7 @@ let package = Package(
             name: "PrismCLI",
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
-                "PrismData", "PrismTeacher", "PrismDistill",
+                "PrismData", "PrismTeacher", "PrismDistill", "BARTBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

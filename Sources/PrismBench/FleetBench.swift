@@ -62,7 +62,7 @@ public struct FleetBench {
             }
             direct.append(endpoint)
         }
-        try await waitForWorkers(frontend: frontend, count: options.workers)
+        try await FleetBench.waitForWorkers(frontend: frontend, service: "echo", count: options.workers)
         log("broker \(frontend), \(options.workers) echo workers; direct servers \(direct.joined(separator: ", "))")
 
         var results: [Measurement] = []
@@ -77,14 +77,18 @@ public struct FleetBench {
         return results
     }
 
-    func waitForWorkers(frontend: String, count: Int) async throws {
+    /// Waits until `count` workers of `service` are registered with the broker.
+    static func waitForWorkers(frontend: String, service: String, count: Int) async throws {
         let client = try PrismClient(configuration: ClientConfiguration(broker: frontend))
-        defer { Task { await client.close() } }
         for _ in 0..<200 {
-            if let health = await client.health(service: "echo", timeoutMs: 500), health.services.first?.workers == UInt32(count) { return }
+            if let health = await client.health(service: service, timeoutMs: 500), health.services.first?.workers == UInt32(count) {
+                await client.close()
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw BenchError.notReady("the echo workers did not register")
+        await client.close()
+        throw BenchError.notReady("the \(service) workers did not register")
     }
 
     /// `concurrency` callers, each in a closed loop (one call outstanding), for the set time.

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
+import BARTBench
 import PrismBench
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each measured side by side against its reference in one run.",
-        subcommands: [FleetBenchCommand.self, EchoServerCommand.self]
+        subcommands: [FleetBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, EchoServerCommand.self]
     )
 }
 
@@ -51,6 +52,85 @@ struct EchoServerCommand: ParsableCommand {
     func run() throws {
         try DirectEchoServer.run(bind: bind) { endpoint in
             emitLine("echo server ready endpoint=\(endpoint)")
+        }
+    }
+}
+
+struct DistillBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Distillation samples/s through the fleet with 1, 2, 4… teacher workers, and the speed-up."
+    )
+
+    @Option(help: "Folder with samples.jsonl and catalog.jsonl.") var data = "out/data"
+    @Option(help: "Worker counts, comma-separated.") var workers = "1,2,4"
+    @Option(help: "rule or sleep.") var teacher = "rule"
+    @Option(help: "For --teacher sleep: milliseconds per prompt.") var sleepMs = 50
+    @Option(help: "Samples per worker in each run.") var samplesPerWorker = 2_000
+    @Option(help: "Prompts per shard.") var shardSize = 32
+
+    func run() async throws {
+        var options = DistillBench.Options(data: URL(fileURLWithPath: data))
+        options.workerCounts = try workers.split(separator: ",").map {
+            guard let n = Int($0), n > 0 else { throw ValidationError("bad --workers \(workers)") }
+            return n
+        }
+        options.teacher = teacher
+        options.sleepMs = sleepMs
+        options.samplesPerWorker = samplesPerWorker
+        options.shardSize = shardSize
+        let rows = try await DistillBench(options: options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }.run()
+        print("teacher: \(teacher)\(teacher == "sleep" ? " (\(sleepMs) ms per prompt)" : "")")
+        print(DistillBench.report(rows))
+    }
+}
+
+struct BARTBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bart",
+        abstract: "BART-base (random weights) greedy generation latency in Swift, next to PyTorch eager fp32 in the same run."
+    )
+
+    @Option(help: "Batch sizes, comma-separated.") var batch = "1,16"
+    @Option(help: "Encoder input tokens.") var inputLength = 400
+    @Option(help: "Generated tokens.") var newTokens = 40
+    @Option(help: "Timed runs per batch size (median reported).") var runs = 3
+    @Option(help: "BLAS threads (and torch threads for the reference).") var threads = 1
+    @Option(help: "Python with torch + transformers for the reference (scripts/setup-python.sh --train); empty: Swift only.")
+    var python = ""
+
+    func run() async throws {
+        var options = BARTBenchOptions()
+        options.batchSizes = try batch.split(separator: ",").map {
+            guard let n = Int($0), n > 0 else { throw ValidationError("bad --batch \(batch)") }
+            return n
+        }
+        options.inputLength = inputLength
+        options.newTokens = newTokens
+        options.runs = runs
+        options.threads = threads
+        let swift = try BARTBench.run(options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        print(BARTBench.report(swift, options: options))
+        guard !python.isEmpty else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["scripts/bench/bart_reference.py", "--threads", "\(threads)", "--runs", "\(runs)",
+                             "--input-length", "\(inputLength)", "--new-tokens", "\(newTokens)", "--batch"] + options.batchSizes.map(String.init)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        print("\nPyTorch eager fp32 reference:\n" + output)
+        var torch: [Int: Double] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let b = Int(fields[0]), let median = Double(fields[1]) { torch[b] = median }
+        }
+        print("batch  swift_s  torch_s  speed-up (torch / swift)")
+        for result in swift {
+            guard let t = torch[result.batchSize] else { continue }
+            print(String(format: "%5d  %7.3f  %7.3f  %6.2fx", result.batchSize, result.medianSeconds, t, t / result.medianSeconds))
         }
     }
 }
