@@ -309,6 +309,61 @@ final class OpenAITeacherTests: XCTestCase {
         }
     }
 
+    func testFaultsFromAScriptFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prism-openai-script-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = directory.appendingPathComponent("faults.json")
+        try Data(#"""
+            {"rules": [
+              {"match": "scripted", "marker": "[[fail:503:times=1:retry-after=0]]"},
+              {"match": "shared-budget", "marker": "[[fail:500:times=2]]", "scope": "global"}
+            ]}
+            """#.utf8).write(to: script)
+        try await withServer(["--script", script.path]) { server in
+            var config = configuration(server)
+            config.maxConcurrentRequests = 1
+            let outputs = try await withTeacher(config) { teacher in
+                await teacher.generate([prompt("scripted\nHeat"), prompt("shared-budget A\nUp"), prompt("shared-budget B\nJaws")],
+                                       decoding: decoding())
+            }
+            for output in outputs { assertStatus(output, .ok) }
+            XCTAssertEqual(try server.requests(containing: "scripted").compactMap { $0["status"] as? Int }, [503, 200])
+            // Global scope: the first two requests of either prompt fail, then both succeed.
+            let shared = try server.requests(containing: "shared-budget").compactMap { $0["status"] as? Int }
+            XCTAssertEqual(shared.filter { $0 == 500 }.count, 2, "\(shared)")
+            XCTAssertEqual(shared.filter { $0 == 200 }.count, 2, "\(shared)")
+        }
+    }
+
+    func testCancellationEndsPromptlyWithCancelled() async throws {
+        try await withServer { server in
+            let teacher = try OpenAITeacher(configuration: configuration(server, timeout: .seconds(10)))
+            let prompts = [prompt("stuck [[slow:5000]]\nHeat"), prompt("failing [[fail:500:times=always]]\nUp")]
+            var config = configuration(server)
+            config.initialBackoff = .seconds(5)
+            config.maxBackoff = .seconds(10)
+            let slowBackoff = try OpenAITeacher(configuration: config)
+            let plain = decoding()
+            let start = ContinuousClock.now
+            let task = Task {
+                async let waiting = teacher.generate(Array(prompts[0..<1]), decoding: plain)
+                async let backingOff = slowBackoff.generate(Array(prompts[1...]), decoding: plain)
+                return await (waiting, backingOff)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            let (waiting, backingOff) = await task.value
+            XCTAssertLessThan(ContinuousClock.now - start, .seconds(3), "cancellation cut the request and the back-off short")
+            await teacher.shutdown()
+            await slowBackoff.shutdown()
+            assertStatus(waiting[0], .cancelled)
+            assertStatus(backingOff[0], .cancelled, containing: "during back-off")
+            XCTAssertEqual(try server.requests(containing: "stuck").count, 1)
+            XCTAssertEqual(try server.requests(containing: "failing").count, 1)
+        }
+    }
+
     // MARK: Answers
 
     func testMalformedResponsesAreInternalAndNotRetried() async throws {
@@ -365,7 +420,7 @@ final class OpenAITeacherTests: XCTestCase {
             var config = configuration(server)
             config.maxConcurrentRequests = 3
             let start = ContinuousClock.now
-            let prompts = (0..<12).map { prompt("slow [[slow:300]]\nFilm \($0)") }
+            let prompts = (0..<12).map { prompt("slow [[slow:400]]\nFilm \($0)") }
             let plain = decoding()
             let outputs = try await withTeacher(config) { teacher in
                 // 12 slow prompts in two shards at once, sharing one cap of 3.
@@ -381,7 +436,7 @@ final class OpenAITeacherTests: XCTestCase {
             }
             XCTAssertEqual(try server.requests().count, 12)
             XCTAssertEqual(try server.maxInFlight(), 3, "the cap is reached and never exceeded")
-            XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(1150), "12 × 300 ms at 3 at a time: at least 4 waves")
+            XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(1550), "12 × 400 ms at 3 at a time: at least 4 waves")
         }
     }
 
