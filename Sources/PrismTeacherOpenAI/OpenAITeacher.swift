@@ -75,7 +75,8 @@ public struct OpenAITeacher: TeacherBackend {
         var outputs = [TeacherOutput?](repeating: nil, count: prompts.count)
         // Tasks beyond the cap would only wait for a permit; keep a window a little wider than
         // the cap so that a prompt sleeping in back-off does not idle the connection.
-        let window = min(prompts.count, configuration.maxConcurrentRequests * 2)
+        let (doubled, overflow) = configuration.maxConcurrentRequests.multipliedReportingOverflow(by: 2)
+        let window = overflow ? prompts.count : min(prompts.count, doubled)
         await withTaskGroup(of: (Int, TeacherOutput).self) { group in
             var next = 0
             func start(_ index: Int) {
