@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libzmq (Debian libzmq3-dev). pkg-config's libzmq adds a noisy flag, so link it by name.
@@ -114,7 +115,7 @@ let package = Package(
             name: "PrismCLI",
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
-                "PrismData", "PrismTeacher", "PrismDistill", "BARTBench",
+                "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "BARTBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,6 +161,23 @@ let package = Package(
         .testTarget(
             name: "BARTTests",
             dependencies: ["BART", "Generation", "TensorKernels", "SafeTensors", "BARTBench"]
+        ),
+
+        // MARK: OpenAI-compatible teacher
+        // A teacher behind an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions:
+        // vLLM, llama.cpp's server, Ollama), tested against scripts/fake_openai_server.py.
+        .target(
+            name: "PrismTeacherOpenAI",
+            dependencies: [
+                "PrismTeacher", "PrismWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "PrismTeacherOpenAITests",
+            dependencies: ["PrismTeacherOpenAI", "PrismTeacher", "PrismWire", "PrismWorker"]
         ),
     ]
 )

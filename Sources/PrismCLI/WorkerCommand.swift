@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import PrismTeacher
+import PrismTeacherOpenAI
 import PrismTelemetry
 import PrismWorker
 import ServiceLifecycle
@@ -14,8 +15,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The broker's backend endpoint.") var broker = "tcp://127.0.0.1:5556"
     @Option(help: "The service name to register.") var service = "echo"
     @Option(help: "The handler: echo, sleep, teacher (default: teacher for --service teacher, else echo).") var handler: String?
-    @Option(help: "For --handler teacher: rule (the grounded rule oracle), sleep (rule text after --sleep-ms per prompt).")
+    @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server).")
     var teacher = "rule"
+    @Option(help: "For --teacher openai: the API base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).") var baseURL = "http://127.0.0.1:8000/v1"
+    @Option(help: "For --teacher openai: the model name.") var model = "google/flan-t5-xxl"
+    @Option(help: "For --teacher openai: chat or completions.") var api = "completions"
+    @Option(help: "For --teacher openai: environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
+    @Option(help: "For --teacher openai: HTTP requests in flight at once.") var httpConcurrency = 8
     @Option(help: "For --handler sleep: milliseconds per request (requests may override with sleep_ms metadata).") var sleepMs = 50
     @Option(help: "Requests held at once.") var capacity = 1
     @Option(help: "Heartbeat interval in milliseconds.") var heartbeatMs: Int64 = 1_000
@@ -27,6 +33,7 @@ struct WorkerCommand: AsyncParsableCommand {
         Telemetry.bootstrap(logLevel: common.level)
         let logger = Logger(label: "prism.worker")
         let chosen: any RequestHandler
+        var openAI: OpenAITeacher?
         switch handler ?? (service == "teacher" ? "teacher" : "echo") {
         case "echo": chosen = EchoHandler()
         case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
@@ -34,7 +41,13 @@ struct WorkerCommand: AsyncParsableCommand {
             switch teacher {
             case "rule": chosen = TeacherHandler(backend: RuleOracle())
             case "sleep": chosen = TeacherHandler(backend: SleepTeacher(milliseconds: sleepMs))
-            default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep)")
+            case "openai":
+                guard let kind = OpenAIConfiguration.API(rawValue: api) else { throw ValidationError("--api is chat or completions") }
+                let backend = try OpenAITeacher(configuration: OpenAIConfiguration(
+                    baseURL: baseURL, model: model, api: kind, apiKeyEnvironmentVariable: apiKeyEnv, maxConcurrentRequests: httpConcurrency))
+                openAI = backend
+                chosen = TeacherHandler(backend: backend)
+            default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep, openai)")
             }
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher)")
         }
@@ -44,6 +57,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let runtime = try WorkerRuntime(configuration: config, handler: chosen, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: runtime)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await openAI?.shutdown()
+            throw error
+        }
+        await openAI?.shutdown()
     }
 }
