@@ -101,6 +101,12 @@ let package = Package(
             ]
         ),
 
+        // The "prism.explain" service: the distilled student on its own inference thread.
+        .target(
+            name: "PrismExplain",
+            dependencies: ["BART", "Generation", "Tokenizers", "PrismData", "PrismTeacher", "PrismWire", "PrismWorker", "ZeroMQ"]
+        ),
+
         // Benchmarks that `prism bench` runs, each against its reference in the same run.
         .target(
             name: "PrismBench",
@@ -115,7 +121,7 @@ let package = Package(
             name: "PrismCLI",
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
-                "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "BARTBench",
+                "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,6 +132,7 @@ let package = Package(
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire"]),
         .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker"]),
+        .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker"]),
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",

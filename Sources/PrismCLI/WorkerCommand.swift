@@ -1,5 +1,8 @@
 import ArgumentParser
 import Logging
+import Foundation
+import PrismData
+import PrismExplain
 import PrismTeacher
 import PrismTeacherOpenAI
 import PrismTelemetry
@@ -14,11 +17,15 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "The broker's backend endpoint.") var broker = "tcp://127.0.0.1:5556"
     @Option(help: "The service name to register.") var service = "echo"
-    @Option(help: "The handler: echo, sleep, teacher (default: teacher for --service teacher, else echo).") var handler: String?
+    @Option(help: "The handler: echo, sleep, teacher, explain (default: from the service name, else echo).") var handler: String?
+    @Option(help: "For --handler explain: the exported student folder (config.json, model.safetensors, tokenizer.json, ...).")
+    var model: String?
+    @Option(help: "For --handler explain: catalog.jsonl to resolve item ids (from `prism data prepare`).") var catalog: String?
+    @Option(help: "For --handler explain: BLAS threads of the inference thread.") var blasThreads = 1
     @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server).")
     var teacher = "rule"
     @Option(help: "For --teacher openai: the API base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).") var baseURL = "http://127.0.0.1:8000/v1"
-    @Option(help: "For --teacher openai: the model name.") var model = "google/flan-t5-xxl"
+    @Option(help: "For --teacher openai: the model name.") var openaiModel = "google/flan-t5-xxl"
     @Option(help: "For --teacher openai: chat or completions.") var api = "completions"
     @Option(help: "For --teacher openai: environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
     @Option(help: "For --teacher openai: HTTP requests in flight at once.") var httpConcurrency = 8
@@ -34,7 +41,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "prism.worker")
         let chosen: any RequestHandler
         var openAI: OpenAITeacher?
-        switch handler ?? (service == "teacher" ? "teacher" : "echo") {
+        var inference: InferenceThread?
+        let defaultHandler = service == "teacher" ? "teacher" : service.hasPrefix("prism.explain") ? "explain" : "echo"
+        switch handler ?? defaultHandler {
         case "echo": chosen = EchoHandler()
         case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
         case "teacher":
@@ -44,12 +53,20 @@ struct WorkerCommand: AsyncParsableCommand {
             case "openai":
                 guard let kind = OpenAIConfiguration.API(rawValue: api) else { throw ValidationError("--api is chat or completions") }
                 let backend = try OpenAITeacher(configuration: OpenAIConfiguration(
-                    baseURL: baseURL, model: model, api: kind, apiKeyEnvironmentVariable: apiKeyEnv, maxConcurrentRequests: httpConcurrency))
+                    baseURL: baseURL, model: openaiModel, api: kind, apiKeyEnvironmentVariable: apiKeyEnv, maxConcurrentRequests: httpConcurrency))
                 openAI = backend
                 chosen = TeacherHandler(backend: backend)
             default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep, openai)")
             }
-        case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher)")
+        case "explain":
+            guard let model else { throw ValidationError("--handler explain needs --model DIR") }
+            let items = try catalog.map { try SampleIO.readCatalog(from: URL(fileURLWithPath: $0)) } ?? ItemCatalog()
+            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads)
+            inference = thread
+            logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
+                                                      "user_embeddings": "\(thread.hasUserEmbeddings)"])
+            chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
+        case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
         }
         var config = WorkerConfiguration(broker: broker, service: service, capacity: capacity, workerID: id)
         config.heartbeatIntervalMs = heartbeatMs
@@ -61,8 +78,10 @@ struct WorkerCommand: AsyncParsableCommand {
             try await group.run()
         } catch {
             await openAI?.shutdown()
+            await inference?.close()
             throw error
         }
         await openAI?.shutdown()
+        await inference?.close()
     }
 }

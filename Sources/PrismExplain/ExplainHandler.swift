@@ -1,0 +1,110 @@
+import Foundation
+import PrismData
+import PrismTeacher
+import PrismWire
+import PrismWorker
+
+public typealias ExplainRequest = Prism_V1_ExplainRequest
+public typealias ExplainReply = Prism_V1_ExplainReply
+
+/// The "prism.explain" service: validates each request, resolves its items against the
+/// worker's catalog, and runs the batch on the inference thread.
+///
+/// - unknown user → the zero user vector; the reply says `cold_start`
+/// - unknown item id → INVALID_ARGUMENT naming the id
+/// - empty history → allowed (the input says "History: (none)")
+/// - oversized history → only the most recent `maxHistoryItems` are considered, then the oldest
+///   are dropped to fit the model's input length (`history_dropped` counts both)
+public struct ExplainHandler: RequestHandler {
+    public let inference: InferenceThread
+    public let catalog: ItemCatalog
+    public let maxBatchSize: Int
+    public let maxHistoryItems: Int
+    public let maxBeams: Int
+
+    public init(inference: InferenceThread, catalog: ItemCatalog, maxBatchSize: Int = 8, maxHistoryItems: Int = 200, maxBeams: Int = 4) {
+        self.inference = inference
+        self.catalog = catalog
+        self.maxBatchSize = max(1, maxBatchSize)
+        self.maxHistoryItems = max(0, maxHistoryItems)
+        self.maxBeams = max(1, maxBeams)
+    }
+
+    public func handle(batch: [WorkRequest]) async -> [WorkResult] {
+        let arrived = monotonicNs()
+        var results = [WorkResult?](repeating: nil, count: batch.count)
+        var jobs: [(index: Int, job: ExplainJob, clipped: Int)] = []
+        for (index, request) in batch.enumerated() {
+            switch prepare(request, arrived: arrived) {
+            case .success(let (job, clipped)): jobs.append((index, job, clipped))
+            case .failure(let error): results[index] = .failure(error.code, error.message)
+            }
+        }
+        if !jobs.isEmpty {
+            let outcomes = await inference.run(jobs.map(\.job))
+            for (entry, outcome) in zip(jobs, outcomes) {
+                switch outcome {
+                case .success(let done):
+                    var reply = ExplainReply()
+                    reply.explanation = done.explanation
+                    reply.coldStart = done.coldStart
+                    reply.modelID = inference.modelID
+                    reply.historyDropped = UInt32(clamping: done.historyDropped + entry.clipped)
+                    reply.timings.queueUs = done.queueUs
+                    reply.timings.encodeUs = done.encodeUs
+                    reply.timings.decodeUs = done.decodeUs
+                    reply.timings.batchSize = UInt32(clamping: done.batchSize)
+                    results[entry.index] = (try? reply.serializedData()).map { .ok($0) } ?? .failure(.internal, "cannot encode the reply")
+                case .failure(let error):
+                    results[entry.index] = .failure(.internal, error.description)
+                }
+            }
+        }
+        return results.map { $0 ?? .failure(.internal, "no result") }
+    }
+
+    /// Turns a request into a job, or the error status to answer with.
+    func prepare(_ request: WorkRequest, arrived: UInt64) -> Result<(ExplainJob, Int), HandlerError> {
+        let message: ExplainRequest
+        do { message = try ExplainRequest(serializedBytes: request.body) } catch {
+            return .failure(HandlerError(.invalidArgument, "the body is not a prism.v1.ExplainRequest: \(error)"))
+        }
+        let item: CatalogItem
+        if !message.itemID.isEmpty {
+            guard let known = catalog[message.itemID] else {
+                return .failure(HandlerError(.invalidArgument, "unknown item id '\(message.itemID)' (recommended item)"))
+            }
+            item = known
+        } else if message.hasItem, !message.item.title.isEmpty || !message.item.itemID.isEmpty {
+            item = CatalogItem(facts: message.item)
+        } else {
+            return .failure(HandlerError(.invalidArgument, "the request names no recommended item (item_id or item)"))
+        }
+        var history: [CatalogItem] = []
+        if !message.historyItemIds.isEmpty {
+            let unknown = message.historyItemIds.filter { catalog[$0] == nil }
+            guard unknown.isEmpty else {
+                let shown = unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+                return .failure(HandlerError(.invalidArgument, "unknown history item id\(unknown.count > 1 ? "s" : "") \(shown)\(unknown.count > 5 ? " and \(unknown.count - 5) more" : "")"))
+            }
+            history = message.historyItemIds.suffix(maxHistoryItems).compactMap { catalog[$0] }
+        } else {
+            history = message.historyItems.suffix(maxHistoryItems).map { CatalogItem(facts: $0) }
+        }
+        let total = max(message.historyItemIds.count, message.historyItems.count)
+        let limit = inference.manifest.maxTargetTokens
+        let job = ExplainJob(
+            userID: message.userID, history: history, item: item,
+            maxNewTokens: message.maxNewTokens == 0 ? limit : min(Int(message.maxNewTokens), limit),
+            numBeams: message.numBeams == 0 ? 0 : min(Int(message.numBeams), maxBeams), arrivedNs: arrived)
+        return .success((job, total - history.count))
+    }
+}
+
+extension CatalogItem {
+    /// An inline item record from a request.
+    init(facts: ItemFacts) {
+        self.init(id: facts.itemID, title: facts.title, year: facts.year == 0 ? nil : Int(facts.year), genres: facts.genres,
+                  directors: facts.directors, writers: facts.writers, actors: facts.actors, plot: facts.plot.isEmpty ? nil : facts.plot)
+    }
+}

@@ -1,0 +1,163 @@
+import BART
+import Foundation
+import Generation
+import PrismData
+import Tokenizers
+
+/// Every failure of the explain module.
+public enum ExplainError: Error, CustomStringConvertible, Sendable {
+    /// The model folder cannot be served (missing file, bad config, broken weights or tokenizer).
+    case brokenModel(folder: String, reason: String)
+    case generation(String)
+
+    public var description: String {
+        switch self {
+        case .brokenModel(let folder, let reason): return "cannot load the student model in \(folder): \(reason)"
+        case .generation(let reason): return "generation failed: \(reason)"
+        }
+    }
+}
+
+/// `prism.json` in an exported student folder (written by scripts/train_student.py).
+public struct StudentManifest: Codable, Sendable {
+    /// The student input rendering, `student-input/1` (Sources/PrismData/INPUT_FORMAT.md).
+    public var inputFormat: String = "student-input/1"
+    /// The input budget in the student's tokens; the oldest history is dropped to fit.
+    public var maxInputTokens: Int = 256
+    /// The longest explanation the model was trained on (the server's max new tokens).
+    public var maxTargetTokens: Int = 64
+    public var withUserEmbeddings: Bool = true
+    public var trainingDataSHA256: String?
+
+    enum CodingKeys: String, CodingKey {
+        case inputFormat = "input_format", maxInputTokens = "max_input_tokens", maxTargetTokens = "max_target_tokens"
+        case withUserEmbeddings = "with_user_embeddings", trainingDataSHA256 = "training_data_sha256"
+    }
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inputFormat = try c.decodeIfPresent(String.self, forKey: .inputFormat) ?? inputFormat
+        maxInputTokens = try c.decodeIfPresent(Int.self, forKey: .maxInputTokens) ?? maxInputTokens
+        maxTargetTokens = try c.decodeIfPresent(Int.self, forKey: .maxTargetTokens) ?? maxTargetTokens
+        withUserEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .withUserEmbeddings) ?? withUserEmbeddings
+        trainingDataSHA256 = try c.decodeIfPresent(String.self, forKey: .trainingDataSHA256)
+    }
+}
+
+/// One explanation to write: the user, the history (oldest first) and the recommended item.
+public struct ExplainJob: Sendable {
+    public var userID: String
+    public var history: [CatalogItem]
+    public var item: CatalogItem
+    public var maxNewTokens: Int
+    public var numBeams: Int
+    /// When the request reached the worker (monotonic ns), for the queue time.
+    public var arrivedNs: UInt64
+}
+
+/// What the student wrote for one job.
+public struct ExplainOutcome: Sendable {
+    public var explanation: String
+    public var coldStart: Bool
+    public var historyDropped: Int
+    public var queueUs: UInt32
+    public var encodeUs: UInt32
+    public var decodeUs: UInt32
+    public var batchSize: Int
+}
+
+/// The distilled student: BART + its tokenizer + the user table + the shared input rendering.
+/// Not thread-safe: it and its scratch buffers belong to one inference thread.
+public final class StudentModel {
+    public let folder: String
+    public let manifest: StudentManifest
+    public let modelID: String
+    let tokenizer: Tokenizer
+    let generator: BartGenerator
+    let renderer: StudentInputRenderer
+
+    public init(folder: String, blasThreads: Int = 1) throws(ExplainError) {
+        self.folder = folder
+        func broken(_ reason: String) -> ExplainError { .brokenModel(folder: folder, reason: reason) }
+        let manifestURL = URL(fileURLWithPath: folder).appendingPathComponent("prism.json")
+        var manifest = StudentManifest()
+        if let data = FileManager.default.contents(atPath: manifestURL.path) {
+            do { manifest = try JSONDecoder().decode(StudentManifest.self, from: data) } catch {
+                throw broken("prism.json: \(error)")
+            }
+        }
+        guard manifest.inputFormat == "student-input/1" else { throw broken("unknown input format \(manifest.inputFormat)") }
+        self.manifest = manifest
+        do {
+            tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("tokenizer.json"))
+        } catch {
+            throw broken("tokenizer.json: \(error)")
+        }
+        do {
+            generator = BartGenerator(model: try BartModel.load(folder: folder, blasThreads: blasThreads))
+        } catch {
+            throw broken("\(error)")
+        }
+        guard tokenizer.vocabularySize <= generator.model.config.vocabSize else {
+            throw broken("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(generator.model.config.vocabSize)")
+        }
+        let budget = min(manifest.maxInputTokens, generator.model.config.maxPositionEmbeddings)
+        let tokenizer = self.tokenizer
+        renderer = StudentInputRenderer(budget: budget, length: TextLength(name: "student tokens") { tokenizer.encode($0).count })
+        let name = URL(fileURLWithPath: folder).lastPathComponent
+        modelID = manifest.trainingDataSHA256.map { "\(name)@\($0.prefix(12))" } ?? name
+    }
+
+    /// Writes the explanations of a batch (jobs with the same decoding settings run together).
+    public func explain(_ jobs: [ExplainJob]) -> [Result<ExplainOutcome, ExplainError>] {
+        var results = [Result<ExplainOutcome, ExplainError>?](repeating: nil, count: jobs.count)
+        let groups = Dictionary(grouping: jobs.indices) { SettingsKey(maxNewTokens: jobs[$0].maxNewTokens, numBeams: jobs[$0].numBeams) }
+        for (settings, indices) in groups {
+            let start = monotonic()
+            let fitted = indices.map { renderer.render(history: jobs[$0].history, item: jobs[$0].item) }
+            let requests = zip(indices, fitted).map { index, text in
+                GenerationRequest(inputIds: tokenizer.encode(text.text), userId: jobs[index].userID)
+            }
+            let encoded = monotonic()
+            var config = generator.defaultConfig
+            config.maxNewTokens = settings.maxNewTokens
+            if settings.numBeams > 0 { config.numBeams = settings.numBeams }  // 0: the model's default
+            do {
+                let generated = try generator.generate(requests, config: config)
+                let done = monotonic()
+                for (offset, index) in indices.enumerated() {
+                    results[index] = .success(ExplainOutcome(
+                        explanation: tokenizer.decode(Array(generated[offset].generatedTokens)).trimmingCharacters(in: .whitespacesAndNewlines),
+                        coldStart: generated[offset].coldStart, historyDropped: fitted[offset].droppedHistory,
+                        queueUs: micros(start - min(start, jobs[index].arrivedNs)), encodeUs: micros(encoded - start),
+                        decodeUs: micros(done - encoded), batchSize: indices.count))
+                }
+            } catch {
+                for index in indices { results[index] = .failure(.generation("\(error)")) }
+            }
+        }
+        return results.map { $0 ?? .failure(.generation("not run")) }
+    }
+
+    /// The input text the student reads for a job (for tests and debugging).
+    public func inputText(history: [CatalogItem], item: CatalogItem) -> String { renderer.render(history: history, item: item).text }
+
+    /// Token ids the student generates for a job (for parity tests).
+    public func generateIDs(userID: String?, inputText: String) throws -> [Int] {
+        var config = generator.defaultConfig
+        config.maxNewTokens = manifest.maxTargetTokens
+        return try generator.generate(GenerationRequest(inputIds: tokenizer.encode(inputText), userId: userID), config: config).tokens
+    }
+
+    struct SettingsKey: Hashable { var maxNewTokens: Int; var numBeams: Int }
+
+    func monotonic() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    func micros(_ ns: UInt64) -> UInt32 { UInt32(min(UInt64(UInt32.max), ns / 1_000)) }
+}
