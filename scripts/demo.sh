@@ -1,24 +1,62 @@
 #!/usr/bin/env bash
-# The main job on the embedded default. Today: the fleet on loopback — a broker, two workers,
-# calls through it, its health and metrics. (The explanation pipeline on MovieLens replaces the
-# echo service here as the Prism student lands; see README.md, "Status".)
+# The main job on the embedded default, end to end on real data, on this machine's CPU:
+#   1. prepare ML-100K (../shared/data/ml-100k, or $PRISM_DATA) into samples and an enriched catalog
+#   2. start a broker and rule-oracle teacher workers on loopback, distill golden explanations
+#   3. train a small user-aware student from scratch (PyTorch, CPU, a few minutes)
+#   4. start Prism workers serving the student, and play a ranking service against them:
+#      explanations for held-out (user, item) pairs, unknown users included, then p50/p95 latency
+# Every stage writes to $PRISM_OUT (default out/demo); each can be re-run on its own with the same
+# commands. Note: the teacher here is the grounded RULE ORACLE (not an LLM) so that everything runs
+# offline; point `prism worker --teacher openai` at a real LLM server for real goldens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+out=${PRISM_OUT:-out/demo}
+data_dir=${PRISM_DATA:-../shared/data/ml-100k}
+distill_samples=${PRISM_DISTILL_SAMPLES:-24000}
+train_minutes=${PRISM_TRAIN_MINUTES:-5}
+teachers=${PRISM_TEACHERS:-2}
+students=${PRISM_STUDENTS:-2}
+mkdir -p "$out"
+log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
+started=$(date +%s)
+
+log "set-up: system packages, Python (PyTorch for training), release build"
 scripts/setup-system.sh
-swift build -c release --product prism >&2
+python=$(scripts/setup-python.sh --train | tail -n 1)
+swift build -c release --product prism 2>&1 | tail -n 1
 prism=.build/release/prism
-out=${PRISM_OUT:-out/demo}; mkdir -p "$out"
-cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; }
+
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-$prism broker --frontend tcp://127.0.0.1:*  --backend tcp://127.0.0.1:* --metrics-port 0 >"$out/broker.out" 2>"$out/broker.log" &
-for _ in $(seq 100); do grep -q "ready" "$out/broker.out" 2>/dev/null && break; sleep 0.1; done
-line=$(grep "ready" "$out/broker.out")
-fe=$(echo "$line" | sed 's/.*frontend=\([^ ]*\).*/\1/'); be=$(echo "$line" | sed 's/.*backend=\([^ ]*\).*/\1/')
-echo "broker: frontend $fe, backend $be"
-$prism worker --broker "$be" --service echo --capacity 4 --id echo-1 2>"$out/worker-1.log" &
-$prism worker --broker "$be" --service sleep --handler sleep --sleep-ms 50 --capacity 2 --id sleep-1 2>"$out/worker-2.log" &
-sleep 1
-echo "echo  -> $($prism call --broker "$fe" --service echo --body 'why this item, for this user?')"
-echo "sleep -> $($prism call --broker "$fe" --service sleep --body 'answered after 50 ms')"
-$prism call --broker "$fe" --service no-such-service --body x --timeout-ms 3000 || true
-$prism health --broker "$fe"
+
+log "1. data: $data_dir"
+$prism data prepare --dataset ml-100k --input "$data_dir" --output "$out/data"
+
+log "2. fleet: broker + $teachers rule-oracle teacher workers; distilling $distill_samples samples"
+$prism broker --frontend tcp://127.0.0.1:* --backend tcp://127.0.0.1:* --log-level warning >"$out/broker.out" 2>"$out/broker.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q ready "$out/broker.out" 2>/dev/null && break; sleep 0.1; done
+fe=$(sed -n 's/.*frontend=\([^ ]*\).*/\1/p' "$out/broker.out"); be=$(sed -n 's/.*backend=\([^ ]*\).*/\1/p' "$out/broker.out")
+for i in $(seq "$teachers"); do
+  $prism worker --broker "$be" --service teacher --teacher rule --id "teacher-$i" --log-level warning 2>>"$out/teachers.log" &
+  pids+=($!)
+done
+$prism distill --data "$out/data" --output "$out/distill" --broker "$fe" --limit "$distill_samples" --log-level warning
+
+log "3. training the student (from scratch, CPU, at most $train_minutes minutes)"
+"$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
+  --output "$out/student" --from-scratch --max-minutes "$train_minutes"
+
+log "4. serving: $students Prism workers (prism.explain) on the same broker; a ranking service calls them"
+for i in $(seq "$students"); do
+  $prism worker --broker "$be" --service prism.explain --model "$out/student" --catalog "$out/data/catalog.jsonl" \
+    --capacity 8 --batch-wait-ms 5 --id "prism-$i" --log-level warning 2>>"$out/students.log" &
+  pids+=($!)
+done
+for _ in $(seq 100); do
+  $prism health --broker "$fe" --service prism.explain 2>/dev/null | grep -q "prism.explain *$students " && break; sleep 0.3
+done
+$prism replay --data "$out/data" --broker "$fe" --count 48 --unknown-users 8 --concurrency 8 --show 14 | tee "$out/replay.txt"
+
+log "done in $(( $(date +%s) - started )) s; artefacts in $out"
