@@ -5,6 +5,7 @@ import PrismData
 import PrismDistill
 import PrismTeacher
 import PrismTelemetry
+import Tokenizers
 
 struct DistillCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,10 @@ struct DistillCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds before a shard is retried.") var shardTimeoutMs: Int64 = 120_000
     @Option(help: "Sends of a shard before its prompts are recorded as failed.") var attempts = 4
     @Option(help: "Prompt template file with {history} and {item_to_explain} (default: the paper's).") var template: String?
-    @Option(help: "Prompt budget in characters; the oldest history is dropped to fit.") var promptBudget: Int?
+    @Option(help: "Prompt budget (characters, or tokens with --prompt-tokenizer); the oldest history is dropped to fit, whole items only.")
+    var promptBudget: Int?
+    @Option(help: "The teacher's tokenizer.json: measure --prompt-budget in its tokens instead of characters.")
+    var promptTokenizer: String?
     @Option(help: "Decoding: max new tokens.") var maxNewTokens: UInt32 = 96
     @Option(help: "Decoding: temperature (0: greedy).") var temperature: Float = 0
     @Option(help: "Decoding: top-p (0: off).") var topP: Float = 0
@@ -57,6 +61,10 @@ struct DistillCommand: AsyncParsableCommand {
         var builder = OraclePromptBuilder()
         if let template { builder.template = try PromptTemplate(contentsOf: URL(fileURLWithPath: template)) }
         builder.budget = promptBudget
+        if let promptTokenizer {
+            let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: promptTokenizer))
+            builder.length = TextLength(name: "teacher tokens") { tokenizer.encode($0).count }
+        }
         options.builder = builder
         let summary = try await Coordinator(options: options).run()
         print(summary.text)
