@@ -15,6 +15,8 @@ public struct FleetBench {
         /// Client connections the concurrent callers share (a service multiplexes its callers
         /// over one client); 0 gives every caller its own connection and I/O thread.
         public var connections = 1
+        /// "tcp" (loopback) or "ipc" (Unix domain sockets), for both paths.
+        public var transport = "tcp"
         public var executable = currentExecutablePath()
         public init() {}
     }
@@ -41,8 +43,12 @@ public struct FleetBench {
         var children: [ChildProcess] = []
         defer { for child in children.reversed() { child.terminate() } }
         let exe = options.executable
+        let tag = UUID().uuidString.prefix(8)
+        func endpoint(_ name: String) -> String {
+            options.transport == "ipc" ? "ipc:///tmp/prism-bench-\(tag)-\(name)" : "tcp://127.0.0.1:*"
+        }
         let broker = try ChildProcess(executable: exe, arguments: [
-            "broker", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--log-level", "error"])
+            "broker", "--frontend", endpoint("fe"), "--backend", endpoint("be"), "--log-level", "error"])
         children.append(broker)
         let ready = try broker.waitForLine(containing: "prism broker ready")
         guard let frontend = field("frontend", in: ready), let backend = field("backend", in: ready) else {
@@ -54,8 +60,8 @@ public struct FleetBench {
                 "--capacity", "16", "--id", "echo\(i)", "--log-level", "error"]))
         }
         var direct: [String] = []
-        for _ in 0..<options.workers {
-            let server = try ChildProcess(executable: exe, arguments: ["bench", "echo-server", "--bind", "tcp://127.0.0.1:*"])
+        for i in 0..<options.workers {
+            let server = try ChildProcess(executable: exe, arguments: ["bench", "echo-server", "--bind", endpoint("direct\(i)")])
             children.append(server)
             guard let endpoint = field("endpoint", in: try server.waitForLine(containing: "echo server ready")) else {
                 throw BenchError.notReady("echo server")

@@ -22,6 +22,7 @@ struct FleetBenchCommand: AsyncParsableCommand {
     @Option(help: "Echo workers (and direct echo servers).") var workers = 2
     @Option(help: "Payload bytes per request.") var payload = 64
     @Option(help: "Client connections shared by the callers (0: one per caller).") var connections = 1
+    @Option(help: "tcp (loopback) or ipc (Unix domain sockets).") var transport = "tcp"
 
     func run() async throws {
         var options = FleetBench.Options()
@@ -33,6 +34,8 @@ struct FleetBenchCommand: AsyncParsableCommand {
         options.workers = workers
         options.payloadBytes = payload
         options.connections = connections
+        guard ["tcp", "ipc"].contains(transport) else { throw ValidationError("--transport is tcp or ipc") }
+        options.transport = transport
         let results = try await FleetBench(options: options) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }.run()
