@@ -128,10 +128,12 @@ let package = Package(
             ]
         ),
 
+        // Helpers shared by the test targets.
+        .target(name: "PrismTestSupport", path: "Tests/PrismTestSupport"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
-        .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire"]),
-        .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker"]),
+        .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire", "PrismTestSupport"]),
+        .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker", "PrismTestSupport"]),
         .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker"]),
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
         .testTarget(
@@ -142,7 +144,7 @@ let package = Package(
         // MARK: Data
         // Dataset loaders, item catalog and metadata enrichment, samples and splits, Oracle prompt rendering.
         .target(name: "PrismData", exclude: ["INPUT_FORMAT.md"]),
-        .testTarget(name: "PrismDataTests", dependencies: ["PrismData"]),
+        .testTarget(name: "PrismDataTests", dependencies: ["PrismData", "PrismTestSupport"]),
         // MARK: Tokenizers
         // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
         .target(name: "Tokenizers"),

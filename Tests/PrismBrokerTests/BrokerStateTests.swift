@@ -1,3 +1,4 @@
+import PrismTestSupport
 import XCTest
 import PrismWire
 @testable import PrismBroker
@@ -260,7 +261,7 @@ final class BrokerStateTests: XCTestCase {
 
     /// Many random interleavings: every accepted request is answered exactly once.
     func testRandomScheduleAnswersEveryRequestExactlyOnce() {
-        var rng = SplitMix(seed: 42)
+        var rng = TestRandom(seed: 42)
         var config = BrokerConfiguration()
         config.heartbeatIntervalMs = 10
         config.maxRedispatches = 100
@@ -316,15 +317,3 @@ final class BrokerStateTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator for the randomized schedule.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

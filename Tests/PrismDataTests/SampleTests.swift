@@ -1,4 +1,5 @@
 import Foundation
+import PrismTestSupport
 import XCTest
 @testable import PrismData
 
@@ -74,7 +75,7 @@ final class SampleTests: XCTestCase {
 
     func testInputOrderDoesNotChangeIDsOrSplits() throws {
         var shuffled = interactions
-        var rng = SeededGenerator(seed: 42)
+        var rng = TestRandom(seed: 42)
         for strategy in [SplitStrategy.lastOut, .timeCut(train: 0.6, valid: 0.2), .random(train: 0.5, valid: 0.25)] {
             let reference = try buildSamples(from: interactions, options: SampleOptions(split: strategy, seed: 3))
             for _ in 0..<5 {
@@ -89,7 +90,7 @@ final class SampleTests: XCTestCase {
         for user in 1...6 {
             for k in 0..<8 { lines.append("\(user)\t\(100 + (user * 7 + k * 3) % 20)\t\(1 + k % 5)\t\(1000 + k / 2)") }
         }
-        var rng = SeededGenerator(seed: 9)
+        var rng = TestRandom(seed: 9)
         var results: [[Sample]] = []
         for order in [lines, lines.reversed(), lines.shuffled(using: &rng)] {
             let dir = try TempDir()
@@ -168,15 +169,3 @@ final class SampleTests: XCTestCase {
     }
 }
 
-/// A small deterministic RNG for shuffling test input.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import PrismWire
 import PrismWorker
+import PrismTestSupport
 import XCTest
 @testable import PrismTeacher
 
@@ -38,7 +39,7 @@ final class RuleOracleTests: XCTestCase {
     /// Faithfulness on many random samples: every claim checks out against the facts, every film
     /// named is the item or in the history, at most two sentences, same output for same input.
     func testEveryClaimIsSupportedByTheData() {
-        var rng = SeededGenerator(seed: 7)
+        var rng = TestRandom(seed: 7)
         let directors = ["Ann Lee", "Bo Kim", "Cy Ray", "Di Fox"], actors = ["Eve Moss", "Fay Ng", "Gus Orr", "Hal Poe", "Ida Quinn"]
         let genres = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi"]
         let plots = ["a tale of revenge and love", "war and survival at sea", "a family wedding", "space aliens invade", "a quiet day"]
@@ -110,14 +111,3 @@ final class RuleOracleTests: XCTestCase {
     }
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
