@@ -10,6 +10,9 @@ final class WorkerLoop: @unchecked Sendable {
     var config: WorkerConfiguration { runtime.configuration }
     var logger: Logger { runtime.logger }
     var socket: Socket?
+    /// Built once per socket, not per loop iteration.
+    var poller = Poller()
+    var pollerSocket: Socket?
 
     /// Requests received but not yet handed to the handler, oldest first.
     var waiting: [(envelope: Envelope, arrivedAt: Int64)] = []
@@ -37,9 +40,13 @@ final class WorkerLoop: @unchecked Sendable {
                 leave(now: now)
                 return
             }
-            var poller = Poller()
-            let mailboxIndex = poller.add(fileDescriptor: runtime.mailbox.wakeup.readDescriptor)
-            let socketIndex = socket.map { poller.add($0) }
+            if pollerSocket !== socket {  // (re)connected: watch the new socket
+                poller = Poller()
+                poller.add(fileDescriptor: runtime.mailbox.wakeup.readDescriptor)
+                if let socket { poller.add(socket) }
+                pollerSocket = socket
+            }
+            let mailboxIndex = 0, socketIndex: Int? = socket == nil ? nil : 1
             let wait = max(0, min(nextTimer(now: now) - now, 100))
             do { try poller.poll(timeoutMs: Int(wait)) } catch {
                 logger.error("poll failed: \(error)")
