@@ -34,10 +34,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds.") var heartbeatMs: Int64 = 1_000
     @Option(help: "Dynamic batching: milliseconds a partial batch waits.") var batchWaitMs: Int64 = 0
     @Option(help: "A name for logs (default: service@host:pid).") var id: String?
+    @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        Telemetry.bootstrap(logLevel: common.level)
+        let registry = Telemetry.bootstrap(logLevel: common.level)
         let logger = Logger(label: "prism.worker")
         let chosen: any RequestHandler
         var openAI: OpenAITeacher?
@@ -72,8 +73,11 @@ struct WorkerCommand: AsyncParsableCommand {
         config.heartbeatIntervalMs = heartbeatMs
         config.maxBatchWaitMs = batchWaitMs
         let runtime = try WorkerRuntime(configuration: config, handler: chosen, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: runtime)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        if metricsPort > 0 {
+            services.append(.init(service: MetricsEndpoint(port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -28,8 +28,13 @@ final class WorkerLoop: @unchecked Sendable {
     var backoff: Int64 = 1
     var drainUntil: Int64?
 
+    let metrics: WorkerMetrics
+    /// When each running request was handed to the handler (monotonic ns).
+    var startedAt: [String: UInt64] = [:]
+
     init(runtime: WorkerRuntime) throws {
         self.runtime = runtime
+        metrics = WorkerMetrics(service: runtime.configuration.service)
     }
 
     func run() {
@@ -83,7 +88,10 @@ final class WorkerLoop: @unchecked Sendable {
             logger.error("cannot connect to the broker", metadata: ["broker": "\(config.broker)", "error": "\(error)"])
         }
         lastHeard = now
-        if reconnects > 0 { logger.info("reconnected to the broker", metadata: ["attempt": "\(reconnects)"]) }
+        if reconnects > 0 {
+            logger.info("reconnected to the broker", metadata: ["attempt": "\(reconnects)"])
+            metrics.reconnected()
+        }
         reconnects += 1
     }
 
@@ -167,7 +175,9 @@ final class WorkerLoop: @unchecked Sendable {
         let now = unixTimeMs()
         switch command {
         case .completed(let ids, let results):
+            if let first = ids.first, let started = startedAt[first] { metrics.handled(batch: ids.count, nanoseconds: monotonicNs() - started) }
             for (index, id) in ids.enumerated() {
+                startedAt[id] = nil
                 singleTasks[id] = nil
                 guard let flag = running.removeValue(forKey: id) else { continue }
                 var result = index < results.count ? results[index] : .failure(.internal, "the handler returned too few results")
@@ -183,6 +193,7 @@ final class WorkerLoop: @unchecked Sendable {
     }
 
     func reply(_ id: String, _ result: WorkResult, now: Int64) {
+        metrics.replied(result.status.code)
         var reply = Reply()
         reply.requestID = id
         reply.status = result.status
@@ -203,7 +214,11 @@ final class WorkerLoop: @unchecked Sendable {
             if waiting.count < room && batchLimit > 1 && now - waiting[0].arrivedAt < config.maxBatchWaitMs { return }
             let batch = waiting.prefix(room).map { WorkRequest(envelope: $0.envelope) }
             waiting.removeFirst(batch.count)
-            for request in batch { running[request.requestID] = request.cancellation }
+            let now = monotonicNs()
+            for request in batch {
+                running[request.requestID] = request.cancellation
+                startedAt[request.requestID] = now
+            }
             let handler = runtime.handler
             let mailbox = runtime.mailbox
             let task = Task.detached {
