@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The broker's and a worker's Prometheus endpoints, scraped over HTTP after real traffic.
+final class MetricsEndpointTests: XCTestCase {
+    func testBrokerAndWorkerExposeTheirCounters() throws {
+        let brokerPort = try freeTCPPort(), workerPort = try freeTCPPort()
+        let fleet = try ProcessFleet(brokerArguments: ["--metrics-port", "\(brokerPort)", "--grace-ms", "200"])
+        defer { fleet.stop() }
+        try fleet.startWorker(service: "echo", handler: "echo", id: "m0", extra: ["--metrics-port", "\(workerPort)"])
+        for i in 0..<5 {
+            let call = try ProcessFleet.runCLI(["call", "--broker", fleet.frontend, "--service", "echo", "--body", "m\(i)"])
+            XCTAssertEqual(call.status, 0, call.stderr)
+        }
+        _ = try ProcessFleet.runCLI(["call", "--broker", fleet.frontend, "--service", "nobody", "--body", "x"])
+        Thread.sleep(forTimeInterval: 0.4)  // gauges are published every 250 ms
+        let broker = try httpGet(port: brokerPort, path: "/metrics")
+        XCTAssertTrue(broker.hasPrefix("HTTP/1.0 200"), broker)
+        XCTAssertTrue(broker.contains(#"prism_broker_replies_total{service="echo",code="OK"} 5"#), broker)
+        XCTAssertTrue(broker.contains(#"prism_broker_replies_total{service="nobody",code="UNAVAILABLE"} 1"#), broker)
+        XCTAssertTrue(broker.contains(#"prism_broker_workers{service="echo"} 1"#), broker)
+        XCTAssertTrue(broker.contains("prism_broker_request_duration_seconds_bucket"), broker)
+        let worker = try httpGet(port: workerPort, path: "/metrics")
+        XCTAssertTrue(worker.contains(#"prism_worker_replies_total{service="echo",code="OK"} 5"#), worker)
+        XCTAssertTrue(try httpGet(port: brokerPort, path: "/nope").hasPrefix("HTTP/1.0 404"))
+    }
+
+    func freeTCPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                guard bind(fd, $0, length) == 0, getsockname(fd, $0, &length) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A minimal HTTP/1.0 GET over a plain socket; retries while the server is starting.
+    func httpGet(port: Int, path: String) throws -> String {
+        for _ in 0..<50 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if connected != 0 {
+                close(fd)
+                Thread.sleep(forTimeInterval: 0.1)
+                continue
+            }
+            let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            var response: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                response += buffer[0..<n]
+            }
+            close(fd)
+            return String(decoding: response, as: UTF8.self)
+        }
+        throw CocoaError(.fileReadUnknown)
+    }
+}
