@@ -287,6 +287,9 @@ def run(args):
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         schedule.total = state["schedule_total"]
+        if schedule.total <= state["step"] + 1:
+            # The previous run decayed to 0 (time budget): re-plan the horizon for this run's epochs (warm restart).
+            schedule.total = steps_per_epoch * args.epochs
         scheduler.load_state_dict(state["scheduler"])
         epoch, step, best, bad_epochs = state["epoch"], state["step"], state["best"], state["bad_epochs"]
         history, train_time, train_tokens = state["history"], state["train_time"], state["train_tokens"]
