@@ -1,0 +1,88 @@
+"""Loading distilled goldens + the catalog, user rows, and tokenized examples (no torch needed)."""
+import hashlib
+import json
+import random
+
+from .input_format import fit_student_input
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_catalog(path):
+    return {str(item["id"]): item for item in read_jsonl(path)}
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def user_sort_key(user):
+    """Numeric ids in numeric order, then the others in string order (deterministic)."""
+    return (0, int(user), user) if user.isdigit() else (1, 0, user)
+
+
+def user_rows(samples):
+    """External user id -> row >= 1 for the users of the given (training) samples, sorted by `user_sort_key`.
+    Row 0 is the zero "unknown user" vector."""
+    users = sorted({str(s["user_id"]) for s in samples}, key=user_sort_key)
+    return {u: i + 1 for i, u in enumerate(users)}
+
+
+def split_samples(samples, valid_fraction=0.05, seed=0):
+    """(train, valid): the `split` field; when no sample is marked `valid`, a seeded held-out slice of train."""
+    train = [s for s in samples if s.get("split", "train") == "train"]
+    valid = [s for s in samples if s.get("split") == "valid"]
+    if not valid and len(train) > 1:
+        order = list(range(len(train)))
+        random.Random(seed).shuffle(order)
+        k = max(1, int(round(len(train) * valid_fraction)))
+        held = set(order[:k])
+        valid = [s for i, s in enumerate(train) if i in held]
+        train = [s for i, s in enumerate(train) if i not in held]
+    return train, valid
+
+
+def target_ids(tokenizer, text, max_tokens):
+    """`<s> explanation </s>`, truncated to `max_tokens` ids keeping the final `</s>`."""
+    ids = tokenizer.encode(text, add_special_tokens=True).ids
+    if len(ids) > max_tokens:
+        ids = ids[: max_tokens - 1] + [ids[-1]]
+    return ids
+
+
+def make_examples(samples, catalog, tokenizer, rows, max_input_tokens, max_target_tokens, with_text=False):
+    """One dict per sample: input_ids (budgeted student input), labels (target ids), user_row (0 if unknown)."""
+    out = []
+    for s in samples:
+        fitted = fit_student_input(s, catalog, tokenizer, max_input_tokens)
+        ids = tokenizer.encode(fitted.text, add_special_tokens=True).ids
+        if len(ids) > max_input_tokens:  # even "History: (none)" is too long: hard cut, keep </s>
+            ids = ids[: max_input_tokens - 1] + [ids[-1]]
+        ex = {
+            "sample_id": s.get("sample_id"),
+            "user_id": str(s["user_id"]),
+            "user_row": rows.get(str(s["user_id"]), 0),
+            "input_ids": ids,
+            "labels": target_ids(tokenizer, s["explanation"], max_target_tokens),
+            "dropped": fitted.dropped,
+        }
+        if with_text:
+            ex["text"] = fitted.text
+            ex["explanation"] = s["explanation"]
+        out.append(ex)
+    return out
+
+
+def corpus_texts(samples, catalog):
+    """Tokenizer training corpus: every (unbudgeted) student input and every explanation."""
+    from .input_format import student_input
+    for s in samples:
+        yield student_input(s, catalog)
+        yield s["explanation"]
