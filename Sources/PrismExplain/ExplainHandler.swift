@@ -82,7 +82,8 @@ public struct ExplainHandler: RequestHandler {
         }
         var history: [CatalogItem] = []
         if !message.historyItemIds.isEmpty {
-            let unknown = message.historyItemIds.filter { catalog[$0] == nil }
+            var seen = Set<String>()
+            let unknown = message.historyItemIds.filter { catalog[$0] == nil && seen.insert($0).inserted }
             guard unknown.isEmpty else {
                 let shown = unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
                 return .failure(HandlerError(.invalidArgument, "unknown history item id\(unknown.count > 1 ? "s" : "") \(shown)\(unknown.count > 5 ? " and \(unknown.count - 5) more" : "")"))

@@ -19,7 +19,7 @@ public enum ExplainError: Error, CustomStringConvertible, Sendable {
 }
 
 /// `prism.json` in an exported student folder (written by scripts/train_student.py).
-public struct StudentManifest: Codable, Sendable {
+public struct StudentManifest: Decodable, Sendable {
     /// The student input rendering, `student-input/1` (Sources/PrismData/INPUT_FORMAT.md).
     public var inputFormat: String = "student-input/1"
     /// The input budget in the student's tokens; the oldest history is dropped to fit.
@@ -31,18 +31,27 @@ public struct StudentManifest: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case inputFormat = "input_format", maxInputTokens = "max_input_tokens", maxTargetTokens = "max_target_tokens"
-        case withUserEmbeddings = "with_user_embeddings", trainingDataSHA256 = "training_data_sha256"
+        case withUserEmbeddings = "with_user_embeddings", data
     }
+
+    struct InputFormat: Decodable { var name: String }
+    struct DataHashes: Decodable { var distilled_sha256: String? }
 
     public init() {}
 
+    /// Reads scripts/prism_student/export.py's manifest; `input_format` is `{"name": …}` (or a
+    /// plain string), the training data hash is `data.distilled_sha256`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        inputFormat = try c.decodeIfPresent(String.self, forKey: .inputFormat) ?? inputFormat
+        if let format = try? c.decodeIfPresent(InputFormat.self, forKey: .inputFormat) {
+            inputFormat = format.name
+        } else {
+            inputFormat = try c.decodeIfPresent(String.self, forKey: .inputFormat) ?? inputFormat
+        }
         maxInputTokens = try c.decodeIfPresent(Int.self, forKey: .maxInputTokens) ?? maxInputTokens
         maxTargetTokens = try c.decodeIfPresent(Int.self, forKey: .maxTargetTokens) ?? maxTargetTokens
         withUserEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .withUserEmbeddings) ?? withUserEmbeddings
-        trainingDataSHA256 = try c.decodeIfPresent(String.self, forKey: .trainingDataSHA256)
+        trainingDataSHA256 = try c.decodeIfPresent(DataHashes.self, forKey: .data)?.distilled_sha256
     }
 }
 
