@@ -35,9 +35,11 @@ public final class BartModel {
     public var profile: BartProfile?
     /// bfloat16 screen of the output projection for exact single-row greedy argmax (`ScreenedArgmax`).
     var logitScreen: BFloat16Matrix?
-    /// Whether single-row greedy generation uses the screened output projection (on by default; the tokens
-    /// are the same either way, it only reads half the output-projection bytes per step).
-    public var screenedGreedyArgmax = true
+    /// Whether single-row greedy generation uses the screened output projection. The tokens are the same
+    /// either way; it reads half the output-projection bytes per step but its kernel is single-threaded
+    /// SSE, so it only wins with one BLAS thread (measured ~10% on that phase) and costs vocab·d_model·2
+    /// bytes of memory. Off by default.
+    public var screenedGreedyArgmax = false
 
     /// Builds a model from parts; checks that the user table (if any) has `d_model` columns.
     ///

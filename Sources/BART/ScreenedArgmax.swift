@@ -8,7 +8,7 @@ import TensorKernels
 /// `‖h‖₁ · slack[j]`. Every token whose interval can still reach the best lower bound is then recomputed
 /// exactly in float32 (usually a handful), and the largest exact logit wins (the first on ties). The result
 /// is the float32 argmax; full float32 logits remain available through `decodeStep(_:)` (used by
-/// `logits`, sampling and beam search).
+/// `logits`, sampling and beam search). Opt-in: `BartModel.screenedGreedyArgmax`.
 extension BartModel {
     /// Builds the bfloat16 screen of the output projection (once; ~vocab·d_model·2 bytes).
     public func prepareScreenedArgmax() {

@@ -20,7 +20,7 @@ public struct BARTBenchOptions: Sendable {
     public var threads: Int = 1
     public var seed: UInt64 = 0
     /// Batch-1 greedy steps use the bfloat16-screened exact argmax (`BartModel.screenedGreedyArgmax`).
-    public var screenedArgmax = true
+    public var screenedArgmax = false
 
     public init() {}
 }

@@ -100,8 +100,8 @@ struct BARTBenchCommand: AsyncParsableCommand {
     var python = ""
     @Option(help: "Reference engines, comma-separated (torch, ctranslate2); ctranslate2 is skipped when not installed.")
     var engines = "torch,ctranslate2"
-    @Flag(help: "Batch 1: materialize float32 logits and scan them (no bfloat16-screened argmax).")
-    var exactArgmax = false
+    @Flag(help: "Batch 1: pick greedy tokens with the bfloat16-screened exact argmax (BartModel.screenedGreedyArgmax).")
+    var screenedArgmax = false
 
     func run() async throws {
         var options = BARTBenchOptions()
@@ -113,7 +113,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
         options.newTokens = newTokens
         options.runs = runs
         options.threads = threads
-        options.screenedArgmax = !exactArgmax
+        options.screenedArgmax = screenedArgmax
         print("load average at start: \(loadAverage())")
         let swift = try BARTBench.run(options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(BARTBench.report(swift, options: options))
