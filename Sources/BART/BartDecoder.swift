@@ -51,20 +51,21 @@ extension BartModel {
         for item in 0..<encoder.batch {
             for j in 0..<length { s.crossMask[item * capacity + j] = encoder.mask[item * length + j] }
         }
-        encoder.hidden.withUnsafeBufferPointer { hidden in
-            for (l, layer) in weights.decoderLayers.enumerated() {
-                for (projection, target) in [
-                    (layer.crossAttention.k, s.crossKeys[l]), (layer.crossAttention.v, s.crossValues[l]),
-                ] {
-                    projection.apply(hidden.baseAddress!, rows: encoder.batch * length, into: s.projected.pointer)
-                    // [item][position][head·headDim] → [item][head][position][headDim]
-                    for item in 0..<encoder.batch {
-                        for j in 0..<length {
-                            let src = s.projected.pointer + (item * length + j) * d
-                            for h in 0..<heads {
-                                let dst = target.pointer + ((item * heads + h) * capacity + j) * headDim
-                                dst.update(from: src + h * headDim, count: headDim)
-                            }
+        // The projections land directly in the cache as [item][position][heads · headDim]: the decode-step
+        // attention reads each head with a row stride of d_model, so nothing is transposed.
+        timed(.crossKeysValues) {
+            encoder.hidden.withUnsafeBufferPointer { hidden in
+                for (l, layer) in weights.decoderLayers.enumerated() {
+                    if capacity == length {
+                        let rows = encoder.batch * length
+                        layer.crossAttention.k.apply(hidden.baseAddress!, rows: rows, into: s.crossKeys[l].pointer)
+                        layer.crossAttention.v.apply(hidden.baseAddress!, rows: rows, into: s.crossValues[l].pointer)
+                    } else {
+                        for item in 0..<encoder.batch {
+                            let src = hidden.baseAddress! + item * length * d
+                            let dst = item * capacity * d
+                            layer.crossAttention.k.apply(src, rows: length, into: s.crossKeys[l].pointer + dst)
+                            layer.crossAttention.v.apply(src, rows: length, into: s.crossValues[l].pointer + dst)
                         }
                     }
                 }
@@ -78,6 +79,14 @@ extension BartModel {
     /// Call `beginDecoding` first; `tokens.count` must equal the number of rows, and the ids must be in
     /// the vocabulary (the caller feeds ids it got from the model or validated).
     public func decodeStep(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
+        let s = try decoderLayers(tokens)
+        timed(.outputProjection) { weights.lmHead.apply(s.hidden.pointer, rows: s.rows, into: s.logits.pointer) }
+        return s.logits.pointer
+    }
+
+    /// Embeds `tokens` at the current position and runs every decoder layer: afterwards `hidden` holds the
+    /// final decoder states of this step and the position has advanced.
+    func decoderLayers(_ tokens: UnsafeBufferPointer<Int>) throws -> DecoderState {
         guard let s = decoderState, tokens.count == s.rows else {
             throw BartError.invalidArgument("decodeStep needs beginDecoding and one token per row")
         }
@@ -91,6 +100,7 @@ extension BartModel {
         let rows = s.rows
         let position = s.position
         let scale = config.embedScale
+        let profileStart = profile == nil ? 0 : BartProfile.now()
         weights.decoderTokens.withUnsafeBufferPointer { table in
             weights.decoderPositions.withUnsafeBufferPointer { positions in
                 let p = positions.baseAddress! + (position + BartConfig.positionOffset) * d
@@ -102,12 +112,12 @@ extension BartModel {
             }
         }
         weights.decoderEmbeddingNorm.apply(s.hidden.pointer, rows: rows)
+        profile?.add(.decoderEmbed, BartProfile.now() &- profileStart)
         for (l, layer) in weights.decoderLayers.enumerated() {
             decoderLayer(layer, index: l, state: s)
         }
         s.position += 1
-        weights.lmHead.apply(s.hidden.pointer, rows: rows, into: s.logits.pointer)
-        return s.logits.pointer
+        return s
     }
 
     /// Array convenience for `decodeStep(_:)`.
@@ -123,53 +133,64 @@ extension BartModel {
         let selfRowStride = heads * s.stepCapacity * headDim
 
         // Causal self-attention over the cache (this step's key/value appended at `position`).
-        s.residual.pointer.update(from: h, count: rows * d)
         let sa = layer.selfAttention
-        sa.q.apply(h, rows: rows, into: s.q.pointer)
-        sa.k.apply(h, rows: rows, into: s.k.pointer)
-        sa.v.apply(h, rows: rows, into: s.v.pointer)
-        let keys = s.selfKeys[l].pointer
-        let values = s.selfValues[l].pointer
-        for r in 0..<rows {
-            for hh in 0..<heads {
-                let offset = r * selfRowStride + (hh * s.stepCapacity + position) * headDim
-                (keys + offset).update(from: s.k.pointer + r * d + hh * headDim, count: headDim)
-                (values + offset).update(from: s.v.pointer + r * d + hh * headDim, count: headDim)
-            }
-            Attention.cached(
-                q: s.q.pointer + r * d, keys: keys + r * selfRowStride, values: values + r * selfRowStride,
-                capacity: s.stepCapacity, length: position + 1, heads: heads, headDim: headDim,
-                scale: attentionScale, keyMask: nil, scores: s.scores.pointer, out: s.attention.pointer + r * d)
+        timed(.decoderSelfProjections) {
+            sa.q.apply(h, rows: rows, into: s.q.pointer)
+            sa.k.apply(h, rows: rows, into: s.k.pointer)
+            sa.v.apply(h, rows: rows, into: s.v.pointer)
         }
-        sa.out.apply(s.attention.pointer, rows: rows, into: h)
-        addInPlace(h, s.residual.pointer, count: rows * d)
-        layer.selfAttentionNorm.apply(h, rows: rows)
+        timed(.decoderSelfAttention) {
+            let keys = s.selfKeys[l].pointer
+            let values = s.selfValues[l].pointer
+            for r in 0..<rows {
+                for hh in 0..<heads {
+                    let offset = r * selfRowStride + (hh * s.stepCapacity + position) * headDim
+                    (keys + offset).update(from: s.k.pointer + r * d + hh * headDim, count: headDim)
+                    (values + offset).update(from: s.v.pointer + r * d + hh * headDim, count: headDim)
+                }
+                Attention.cached(
+                    q: s.q.pointer + r * d, keys: keys + r * selfRowStride, values: values + r * selfRowStride,
+                    headStride: s.stepCapacity * headDim, rowStride: headDim, length: position + 1,
+                    heads: heads, headDim: headDim, scale: attentionScale, keyMask: nil,
+                    scores: s.scores.pointer, out: s.attention.pointer + r * d)
+            }
+        }
+        timed(.decoderSelfProjections) { sa.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
+        timed(.decoderNormResidual) {
+            addInPlace(h, s.residual.pointer, count: rows * d)
+            layer.selfAttentionNorm.apply(h, rows: rows)
+        }
 
         // Cross-attention over the encoder sequence of each row's item.
-        s.residual.pointer.update(from: h, count: rows * d)
         let ca = layer.crossAttention
-        ca.q.apply(h, rows: rows, into: s.q.pointer)
-        let itemStride = heads * s.encoderCapacity * headDim
-        for r in 0..<rows {
-            let item = r / s.rowsPerItem
-            Attention.cached(
-                q: s.q.pointer + r * d,
-                keys: s.crossKeys[l].pointer + item * itemStride, values: s.crossValues[l].pointer + item * itemStride,
-                capacity: s.encoderCapacity, length: s.encoderLength, heads: heads, headDim: headDim,
-                scale: attentionScale, keyMask: s.crossMask + item * s.encoderCapacity,
-                scores: s.scores.pointer, out: s.attention.pointer + r * d)
+        timed(.decoderCrossProjections) { ca.q.apply(h, rows: rows, into: s.q.pointer) }
+        timed(.decoderCrossAttention) {
+            let itemStride = s.encoderCapacity * d
+            for r in 0..<rows {
+                let item = r / s.rowsPerItem
+                Attention.cached(
+                    q: s.q.pointer + r * d,
+                    keys: s.crossKeys[l].pointer + item * itemStride,
+                    values: s.crossValues[l].pointer + item * itemStride,
+                    headStride: headDim, rowStride: d, length: s.encoderLength, heads: heads, headDim: headDim,
+                    scale: attentionScale, keyMask: s.crossMask + item * s.encoderCapacity,
+                    scores: s.scores.pointer, out: s.attention.pointer + r * d)
+            }
         }
-        ca.out.apply(s.attention.pointer, rows: rows, into: h)
-        addInPlace(h, s.residual.pointer, count: rows * d)
-        layer.crossAttentionNorm.apply(h, rows: rows)
+        timed(.decoderCrossProjections) { ca.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
+        timed(.decoderNormResidual) {
+            addInPlace(h, s.residual.pointer, count: rows * d)
+            layer.crossAttentionNorm.apply(h, rows: rows)
+        }
 
         // Feed-forward.
-        s.residual.pointer.update(from: h, count: rows * d)
-        layer.fc1.apply(h, rows: rows, into: s.ffn.pointer)
-        activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures)
-        layer.fc2.apply(s.ffn.pointer, rows: rows, into: h)
-        addInPlace(h, s.residual.pointer, count: rows * d)
-        layer.finalNorm.apply(h, rows: rows)
+        timed(.decoderFFN) { layer.fc1.apply(h, rows: rows, into: s.ffn.pointer) }
+        timed(.decoderGELU) { activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures) }
+        timed(.decoderFFN) { layer.fc2.apply(s.ffn.pointer, rows: rows, into: s.residual.pointer) }
+        timed(.decoderNormResidual) {
+            addInPlace(h, s.residual.pointer, count: rows * d)
+            layer.finalNorm.apply(h, rows: rows)
+        }
     }
 
     /// Beam reordering: afterwards row `r` holds the self-attention cache that row `source[r]` held.

@@ -51,14 +51,25 @@ extension BartModel {
         let batch = inputs.count
         let length = inputs.map(\.count).max() ?? 0
         let d = config.dModel
-        let rows = batch * length
-        let s = encoderScratch(rows: rows, keyLength: length)
-        embedEncoderInputs(inputs, userRows: userRows, length: length, scratch: s)
-        for layer in weights.encoderLayers {
-            encoderLayer(layer, batch: batch, length: length, scratch: s)
+        let itemSize = length * d
+        // Sequences are independent, so the encoder runs one at a time: its GEMMs are still
+        // [length × d_model] by [d_model × n] (large enough for OpenBLAS), and the scratch (activations,
+        // FFN, scores) is sized for one sequence instead of the whole batch.
+        let s = encoderScratch(rows: length, keyLength: length)
+        var mask = [UInt8](repeating: 0, count: batch * length)
+        let hidden = [Float](unsafeUninitializedCapacity: batch * itemSize) { buffer, initialized in
+            for b in 0..<batch {
+                timed(.encoderEmbed) {
+                    embedEncoderInput(inputs[b], userRow: userRows[b], length: length, scratch: s)
+                }
+                for layer in weights.encoderLayers {
+                    encoderLayer(layer, length: length, scratch: s)
+                }
+                (buffer.baseAddress! + b * itemSize).initialize(from: s.hidden.pointer, count: itemSize)
+                for i in 0..<length { mask[b * length + i] = s.mask[i] }
+            }
+            initialized = batch * itemSize
         }
-        let hidden = Array(UnsafeBufferPointer(start: s.hidden.pointer, count: rows * d))
-        let mask = Array(UnsafeBufferPointer(start: s.mask, count: rows))
         return EncoderOutput(
             batch: batch, length: length, lengths: inputs.map(\.count), hidden: hidden, mask: mask,
             coldStart: userRows.map { $0 == 0 }, dModel: d)
@@ -72,8 +83,9 @@ extension BartModel {
         return s
     }
 
-    /// `h0 = LayerNormEmbedding(Embed(x) · embed_scale + U[u] + Pos(i))` for every (sequence, position).
-    private func embedEncoderInputs(_ inputs: [[Int]], userRows: [Int], length: Int, scratch s: EncoderScratch) {
+    /// `h0 = LayerNormEmbedding(Embed(x) · embed_scale + U[u] + Pos(i))` for every position of one
+    /// sequence (right-padded to `length`), into the scratch's first `length` rows.
+    private func embedEncoderInput(_ input: [Int], userRow: Int, length: Int, scratch s: EncoderScratch) {
         let d = config.dModel
         let scale = config.embedScale
         let offset = BartConfig.positionOffset
@@ -83,58 +95,60 @@ extension BartModel {
                 userTable.withUnsafeBufferPointer { usersBuffer in
                     let table = tokensBuffer.baseAddress!
                     let positions = positionsBuffer.baseAddress!
-                    for (b, input) in inputs.enumerated() {
-                        // Row 0 (unknown user) is the zero vector: nothing to add.
-                        let user: UnsafePointer<Float>? = userRows[b] > 0 ? usersBuffer.baseAddress! + userRows[b] * d : nil
-                        for i in 0..<length {
-                            let row = b * length + i
-                            let token = i < input.count ? input[i] : config.padTokenId
-                            s.mask[row] = i < input.count ? 1 : 0
-                            let out = s.hidden.pointer + row * d
-                            let e = table + token * d
-                            let p = positions + (i + offset) * d
-                            if let user {
-                                for j in 0..<d { out[j] = (e[j] * scale + user[j]) + p[j] }
-                            } else {
-                                for j in 0..<d { out[j] = e[j] * scale + p[j] }
-                            }
+                    // Row 0 (unknown user) is the zero vector: nothing to add.
+                    let user: UnsafePointer<Float>? = userRow > 0 ? usersBuffer.baseAddress! + userRow * d : nil
+                    for i in 0..<length {
+                        let token = i < input.count ? input[i] : config.padTokenId
+                        s.mask[i] = i < input.count ? 1 : 0
+                        let out = s.hidden.pointer + i * d
+                        let e = table + token * d
+                        let p = positions + (i + offset) * d
+                        if let user {
+                            for j in 0..<d { out[j] = (e[j] * scale + user[j]) + p[j] }
+                        } else {
+                            for j in 0..<d { out[j] = e[j] * scale + p[j] }
                         }
                     }
                 }
             }
         }
-        weights.encoderEmbeddingNorm.apply(s.hidden.pointer, rows: inputs.count * length)
+        weights.encoderEmbeddingNorm.apply(s.hidden.pointer, rows: length)
     }
 
-    private func encoderLayer(_ layer: BartEncoderLayerWeights, batch: Int, length: Int, scratch s: EncoderScratch) {
+    private func encoderLayer(_ layer: BartEncoderLayerWeights, length: Int, scratch s: EncoderScratch) {
         let d = config.dModel
-        let rows = batch * length
+        let rows = length
         let h = s.hidden.pointer
         let attention = layer.selfAttention
-        attention.q.apply(h, rows: rows, into: s.q.pointer)
-        attention.k.apply(h, rows: rows, into: s.k.pointer)
-        attention.v.apply(h, rows: rows, into: s.v.pointer)
-        for b in 0..<batch {
-            let base = b * length * d
-            Attention.full(
-                q: s.q.pointer + base, k: s.k.pointer + base, v: s.v.pointer + base, ld: d,
-                queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
-                keyMask: s.mask + b * length, causal: false,
-                scores: s.scores.pointer, out: s.attention.pointer + base, ldOut: d)
+        timed(.encoderProjections) {
+            attention.q.apply(h, rows: rows, into: s.q.pointer)
+            attention.k.apply(h, rows: rows, into: s.k.pointer)
+            attention.v.apply(h, rows: rows, into: s.v.pointer)
         }
-        attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer)
-        addInPlace(h, s.residual.pointer, count: rows * d)
-        layer.selfAttentionNorm.apply(h, rows: rows)
-        layer.fc1.apply(h, rows: rows, into: s.ffn.pointer)
-        activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures)
-        layer.fc2.apply(s.ffn.pointer, rows: rows, into: s.residual.pointer)
-        addInPlace(h, s.residual.pointer, count: rows * d)
-        layer.finalNorm.apply(h, rows: rows)
+        timed(.encoderAttention) {
+            Attention.full(
+                q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, ld: d,
+                queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
+                keyMask: s.mask, causal: false,
+                scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
+        }
+        timed(.encoderProjections) { attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
+        timed(.encoderNormResidual) {
+            addInPlace(h, s.residual.pointer, count: rows * d)
+            layer.selfAttentionNorm.apply(h, rows: rows)
+        }
+        timed(.encoderFFN) { layer.fc1.apply(h, rows: rows, into: s.ffn.pointer) }
+        timed(.encoderGELU) { activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures) }
+        timed(.encoderFFN) { layer.fc2.apply(s.ffn.pointer, rows: rows, into: s.residual.pointer) }
+        timed(.encoderNormResidual) {
+            addInPlace(h, s.residual.pointer, count: rows * d)
+            layer.finalNorm.apply(h, rows: rows)
+        }
     }
 }
 
 /// `x[i] += y[i]` for `count` floats.
 @inline(__always)
 func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { x[i] += y[i] }
+    VectorMath.add(x, y, count: count)
 }

@@ -31,6 +31,15 @@ public final class BartModel {
     let attentionScale: Float
     var encoderScratch: EncoderScratch?
     var decoderState: DecoderState?
+    /// When set, forward passes add their time per phase to it (see `BartProfile`).
+    public var profile: BartProfile?
+    /// bfloat16 screen of the output projection for exact single-row greedy argmax (`ScreenedArgmax`).
+    var logitScreen: BFloat16Matrix?
+    /// Whether single-row greedy generation uses the screened output projection. The tokens are the same
+    /// either way; it reads half the output-projection bytes per step but its kernel is single-threaded
+    /// SSE, so it only wins with one BLAS thread (measured ~10% on that phase) and costs vocab·d_model·2
+    /// bytes of memory. Off by default.
+    public var screenedGreedyArgmax = false
 
     /// Builds a model from parts; checks that the user table (if any) has `d_model` columns.
     ///
@@ -71,6 +80,7 @@ public final class BartModel {
     public func releaseScratch() {
         encoderScratch = nil
         decoderState = nil
+        logitScreen = nil
     }
 
     /// Checks a token sequence against the vocabulary and the position table.

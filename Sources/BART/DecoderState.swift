@@ -4,7 +4,7 @@ import TensorKernels
 ///
 /// Layouts (row = one decoded sequence, item = one encoder sequence):
 /// - self keys/values per layer: `[rowCapacity][heads][stepCapacity][headDim]`
-/// - cross keys/values per layer: `[itemCapacity][heads][encoderCapacity][headDim]`
+/// - cross keys/values per layer: `[itemCapacity][encoderCapacity][heads · headDim]` (the projection output)
 /// Reused across requests while large enough; grown (outside the decode loop) otherwise.
 final class DecoderState {
     let rowCapacity: Int
@@ -22,13 +22,14 @@ final class DecoderState {
     let crossMask: UnsafeMutablePointer<UInt8>
 
     let hidden, residual, q, k, v, attention, ffn, scores, logits: FloatBuffer
-    let projected: FloatBuffer
 
     // The current session.
     var rows = 0
     var rowsPerItem = 1
     var encoderLength = 0
     var position = 0
+    /// ‖hidden‖₁ of the last screened step (see `ScreenedArgmax`).
+    var screenNorm: Float = 0
 
     init(
         rowCapacity: Int, itemCapacity: Int, stepCapacity: Int, encoderCapacity: Int, withReorder: Bool,
@@ -60,7 +61,6 @@ final class DecoderState {
         ffn = FloatBuffer(count: rowCapacity * c.decoderFFNDim)
         scores = FloatBuffer(count: max(stepCapacity, encoderCapacity))
         logits = FloatBuffer(count: rowCapacity * c.vocabSize)
-        projected = FloatBuffer(count: itemCapacity * encoderCapacity * d)
     }
 
     deinit { crossMask.deallocate() }

@@ -19,6 +19,8 @@ public struct BARTBenchOptions: Sendable {
     /// OpenBLAS threads.
     public var threads: Int = 1
     public var seed: UInt64 = 0
+    /// Batch-1 greedy steps use the bfloat16-screened exact argmax (`BartModel.screenedGreedyArgmax`).
+    public var screenedArgmax = false
 
     public init() {}
 }
@@ -34,6 +36,8 @@ public struct BARTBenchResult: Sendable {
     public var explanationsPerSecond: Double
     /// Process peak resident set size after the runs (VmHWM), in bytes; nil where /proc is unavailable.
     public var peakRSSBytes: Int?
+    /// Mean seconds per timed run spent in each profiled phase (`BartProfile.Phase.allCases` order).
+    public var phaseSeconds: [Double] = []
 }
 
 /// The BART benchmark behind `prism bench bart`.
@@ -50,6 +54,9 @@ public enum BARTBench {
         let weights = try BartWeights.random(config: c, seed: options.seed)
         let model = try BartModel(config: c, weights: weights, blasThreads: options.threads)
         let generator = BartGenerator(model: model)
+        let profile = BartProfile()
+        model.profile = profile
+        model.screenedGreedyArgmax = options.screenedArgmax
         var generation = GenerationConfig(model: c)
         generation.numBeams = 1
         generation.maxNewTokens = options.newTokens
@@ -66,6 +73,7 @@ public enum BARTBench {
             }
             var times: [Double] = []
             for run in 0..<(options.warmupRuns + options.runs) {
+                if run == options.warmupRuns { profile.reset() }
                 let start = DispatchTime.now().uptimeNanoseconds
                 let out = try generator.generate(requests, config: generation)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -76,9 +84,10 @@ public enum BARTBench {
                 log("batch \(batch) run \(run + 1): \(String(format: "%.3f", seconds)) s\(run < options.warmupRuns ? " (warm-up)" : "")")
             }
             let median = Self.median(times)
+            let phases = BartProfile.Phase.allCases.map { profile.seconds($0) / Double(options.runs) }
             results.append(BARTBenchResult(
                 batchSize: batch, runSeconds: times, medianSeconds: median,
-                explanationsPerSecond: Double(batch) / median, peakRSSBytes: peakRSSBytes()))
+                explanationsPerSecond: Double(batch) / median, peakRSSBytes: peakRSSBytes(), phaseSeconds: phases))
         }
         return results
     }
@@ -93,6 +102,42 @@ public enum BARTBench {
             let rss = r.peakRSSBytes.map { String(format: "%.0f", Double($0) / 1_048_576) } ?? "n/a"
             let row = String(format: "%5d  %8.3f  %14.2f  ", r.batchSize, r.medianSeconds, r.explanationsPerSecond)
             lines.append(row + String(repeating: " ", count: max(0, 12 - rss.count)) + rss)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Where the time goes, per batch size: each profiled phase (mean seconds per run and share of the
+    /// run), then the totals the issue asks about.
+    public static func breakdown(_ results: [BARTBenchResult], options: BARTBenchOptions) -> String {
+        let phases = BartProfile.Phase.allCases
+        var lines: [String] = []
+        for r in results where r.phaseSeconds.count == phases.count {
+            let run = r.runSeconds.reduce(0, +) / Double(r.runSeconds.count)
+            func line(_ label: String, _ seconds: Double) -> String {
+                label.padding(toLength: 42, withPad: " ", startingAt: 0)
+                    + String(format: "%9.1f ms  %5.1f%%", seconds * 1000, 100 * seconds / run)
+            }
+            lines.append("time per run, batch \(r.batchSize) (mean of \(r.runSeconds.count) runs, \(String(format: "%.3f", run)) s):")
+            for (i, phase) in phases.enumerated() { lines.append("  " + line(phase.label, r.phaseSeconds[i])) }
+            func total(_ set: [BartProfile.Phase]) -> Double { set.reduce(0) { $0 + r.phaseSeconds[$1.rawValue] } }
+            let encoderGEMM = total([.encoderProjections, .encoderFFN, .crossKeysValues])
+            let encoderOther = total([.encoderEmbed, .encoderAttention, .encoderGELU, .encoderNormResidual])
+            let decodeMatVec = total([.decoderSelfProjections, .decoderCrossProjections, .decoderFFN])
+            let decodeAttention = total([.decoderSelfAttention, .decoderCrossAttention])
+            let decodeOther = total([.decoderEmbed, .decoderGELU, .decoderNormResidual])
+            let vocab = total([.outputProjection, .argmaxProcessors])
+            let profiled = r.phaseSeconds.reduce(0, +)
+            lines.append("  summary:")
+            lines.append("    " + line("encoder GEMMs (+ cross K/V projection)", encoderGEMM))
+            lines.append("    " + line("encoder attention, GELU, LN, embeddings", encoderOther))
+            lines.append("    " + line("decoder per-token gemv/gemm (6 layers)", decodeMatVec))
+            lines.append("    " + line("decoder self + cross attention", decodeAttention))
+            lines.append("    " + line("decoder LN, GELU, residual, embeddings", decodeOther))
+            lines.append("    " + line("50k-vocab output projection + argmax", vocab))
+            lines.append("    " + line("unprofiled (generator bookkeeping)", max(0, run - profiled)))
+            let steps = Double(options.newTokens)
+            lines.append(String(format: "    per generated token: %.1f ms decoder layers + %.1f ms output projection",
+                                1000 * (decodeMatVec + decodeAttention + decodeOther) / steps, 1000 * vocab / steps))
         }
         return lines.joined(separator: "\n")
     }

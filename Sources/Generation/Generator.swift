@@ -56,6 +56,9 @@ public final class BartGenerator {
         let sampler = config.doSample ? Sampler(vocab: vocab, config: config) : nil
         var rngs = seeds.map { SeededGenerator(seed: $0) }
         try model.beginDecoding(encoder, rowsPerItem: 1, maxSteps: maxLength - 1)
+        // One greedy row: exact argmax from a bfloat16-screened output projection (see `ScreenedArgmax`).
+        let screened = sampler == nil && rows == 1 && model.screenedGreedyArgmax
+        if screened { model.prepareScreenedArgmax() }
 
         // All scratch for the loop is allocated here, once.
         var history = [Int](repeating: config.padTokenId, count: rows * maxLength)
@@ -66,7 +69,10 @@ public final class BartGenerator {
         var length = 1
         var open = rows
         while length < maxLength && open > 0 {
-            let logits = try feed.withUnsafeBufferPointer { try model.decodeStep($0) }
+            let logits = try feed.withUnsafeBufferPointer {
+                try screened ? model.decodeStepScreened($0) : model.decodeStep($0)
+            }
+            let pickStart = model.profile == nil ? 0 : BartProfile.now()
             history.withUnsafeMutableBufferPointer { h in
                 for r in 0..<rows {
                     var next = config.padTokenId
@@ -77,7 +83,7 @@ public final class BartGenerator {
                             sampler.warp(scores)
                             next = sampler.draw(scores, using: &rngs[r])
                         } else {
-                            next = argmax(scores, count: vocab)
+                            next = screened ? model.screenedArgmax(scores) : argmax(scores, count: vocab)
                         }
                         lengths[r] = length + 1
                         if next == config.eosTokenId {
@@ -89,6 +95,7 @@ public final class BartGenerator {
                     feed[r] = next
                 }
             }
+            model.profile?.add(.argmaxProcessors, BartProfile.now() &- pickStart)
             length += 1
         }
         return (0..<rows).map { r in

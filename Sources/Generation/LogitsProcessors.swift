@@ -1,3 +1,5 @@
+import TensorKernels
+
 /// HF's logits processors that Prism uses, applied in `generate`'s order to one row of scores:
 /// no-repeat n-gram, min length, min new tokens, forced BOS, forced EOS.
 ///
@@ -56,11 +58,8 @@ struct LogitsProcessors {
 
 /// Index of the largest score; the first one on ties (as `torch.argmax`).
 func argmax(_ scores: UnsafePointer<Float>, count: Int) -> Int {
-    var best = 0
-    var bestValue = scores[0]
-    for i in 1..<count where scores[i] > bestValue {
-        best = i
-        bestValue = scores[i]
-    }
-    return best
+    // A vectorized max, then the first index holding it.
+    let m = VectorMath.max(scores, count: count)
+    for i in 0..<count where scores[i] == m { return i }
+    return 0
 }

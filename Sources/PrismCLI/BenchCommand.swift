@@ -91,16 +91,20 @@ struct DistillBenchCommand: AsyncParsableCommand {
 struct BARTBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bart",
-        abstract: "BART-base (random weights) greedy generation latency in Swift, next to PyTorch eager fp32 in the same run."
+        abstract: "BART-base (random weights) greedy generation latency in Swift, next to PyTorch eager fp32 and CTranslate2 float32 in the same run."
     )
 
     @Option(help: "Batch sizes, comma-separated.") var batch = "1,16"
     @Option(help: "Encoder input tokens.") var inputLength = 400
     @Option(help: "Generated tokens.") var newTokens = 40
     @Option(help: "Timed runs per batch size (median reported).") var runs = 3
-    @Option(help: "BLAS threads (and torch threads for the reference).") var threads = 1
+    @Option(help: "BLAS threads (and torch / CTranslate2 threads for the references).") var threads = 1
     @Option(help: "Python with torch + transformers for the reference (scripts/setup-python.sh --train); empty: Swift only.")
     var python = ""
+    @Option(help: "Reference engines, comma-separated (torch, ctranslate2); ctranslate2 is skipped when not installed.")
+    var engines = "torch,ctranslate2"
+    @Flag(help: "Batch 1: pick greedy tokens with the bfloat16-screened exact argmax (BartModel.screenedGreedyArgmax).")
+    var screenedArgmax = false
 
     func run() async throws {
         var options = BARTBenchOptions()
@@ -112,28 +116,62 @@ struct BARTBenchCommand: AsyncParsableCommand {
         options.newTokens = newTokens
         options.runs = runs
         options.threads = threads
+        options.screenedArgmax = screenedArgmax
+        print("load average at start: \(loadAverage())")
         let swift = try BARTBench.run(options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(BARTBench.report(swift, options: options))
+        print("\n" + BARTBench.breakdown(swift, options: options))
         guard !python.isEmpty else { return }
+        var references: [(String, [Int: Double])] = []
+        for engine in engines.split(separator: ",").map(String.init) {
+            let output = try reference(engine: engine, batchSizes: options.batchSizes)
+            print("\n\(engine) reference:\n" + output)
+            var medians: [Int: Double] = [:]
+            for line in output.split(separator: "\n") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                if fields.count >= 2, let b = Int(fields[0]), let median = Double(fields[1]) { medians[b] = median }
+            }
+            if !medians.isEmpty { references.append((engine, medians)) }
+        }
+        print("\nload average at end: \(loadAverage())")
+        var header = "batch  swift_s  swift_expl/s"
+        for (engine, _) in references { header += "  \(engine)_s  \(engine)/swift" }
+        print(header)
+        for result in swift {
+            var row = String(format: "%5d  %7.3f  %12.2f", result.batchSize, result.medianSeconds, result.explanationsPerSecond)
+            for (engine, medians) in references {
+                let name = engine.count + 2
+                if let t = medians[result.batchSize] {
+                    row += "  " + String(format: "%\(name).3f", t) + "  " + String(format: "%\(engine.count + 5).2fx", t / result.medianSeconds)
+                } else {
+                    row += "  " + String(repeating: " ", count: name - 3) + "n/a" + String(repeating: " ", count: engine.count + 3) + "n/a"
+                }
+            }
+            print(row)
+        }
+        if let one = swift.first(where: { $0.batchSize == 1 }) {
+            for r in swift where r.batchSize > 1 {
+                print(String(format: "batch %d throughput = %.2fx batch 1", r.batchSize, r.explanationsPerSecond / one.explanationsPerSecond))
+            }
+        }
+    }
+
+    private func reference(engine: String, batchSizes: [Int]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["scripts/bench/bart_reference.py", "--threads", "\(threads)", "--runs", "\(runs)",
-                             "--input-length", "\(inputLength)", "--new-tokens", "\(newTokens)", "--batch"] + options.batchSizes.map(String.init)
+        process.arguments = ["scripts/bench/bart_reference.py", "--engine", engine, "--threads", "\(threads)",
+                             "--runs", "\(runs)", "--input-length", "\(inputLength)", "--new-tokens", "\(newTokens)",
+                             "--batch"] + batchSizes.map(String.init)
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        print("\nPyTorch eager fp32 reference:\n" + output)
-        var torch: [Int: Double] = [:]
-        for line in output.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count >= 2, let b = Int(fields[0]), let median = Double(fields[1]) { torch[b] = median }
-        }
-        print("batch  swift_s  torch_s  speed-up (torch / swift)")
-        for result in swift {
-            guard let t = torch[result.batchSize] else { continue }
-            print(String(format: "%5d  %7.3f  %7.3f  %6.2fx", result.batchSize, result.medianSeconds, t, t / result.medianSeconds))
-        }
+        return output
+    }
+
+    private func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "n/a" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 }

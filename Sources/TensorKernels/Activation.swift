@@ -20,9 +20,17 @@ public enum Activation: String, Sendable, CaseIterable {
         switch self {
         case .gelu:
             let invSqrt2: Float = 0.70710678118654752
-            for i in 0..<count {
+            var i = 0
+            while i + 8 <= count {
+                let v = x.load8(i)
+                let e = VectorMath.erf(v * Float8(repeating: invSqrt2))
+                x.store8(Float8(repeating: 0.5) * v * (Float8(repeating: 1) + e), i)
+                i += 8
+            }
+            while i < count {
                 let v = x[i]
                 x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+                i += 1
             }
         case .geluNew:
             let c: Float = 0.7978845608028654

@@ -43,44 +43,53 @@ public enum Attention {
     ///
     /// - Parameters:
     ///   - q: `heads · headDim` floats.
-    ///   - keys, values: `[heads][capacity][headDim]`; the first `length` positions of each head are used.
+    ///   - keys, values: head `h`'s position `j` starts at `h · headStride + j · rowStride`; the first `length`
+    ///     positions are used. The self-attention cache is `[heads][capacity][headDim]`
+    ///     (`headStride = capacity · headDim`, `rowStride = headDim`); cross-attention keys are the projection
+    ///     output `[position][heads · headDim]` (`headStride = headDim`, `rowStride = heads · headDim`).
     ///   - keyMask: `length` bytes, nonzero = attend; `nil` = all visible.
     ///   - scores: scratch of at least `length` floats.
     ///   - out: `heads · headDim` floats.
     public static func cached(
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-        capacity: Int, length: Int, heads: Int, headDim: Int, scale: Float,
+        headStride: Int, rowStride: Int, length: Int, heads: Int, headDim: Int, scale: Float,
         keyMask: UnsafePointer<UInt8>?, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
     ) {
+        let small = length * headDim <= 4096 && headDim % 8 == 0
         for h in 0..<heads {
-            let kh = keys + h * capacity * headDim
-            let vh = values + h * capacity * headDim
+            let kh = keys + h * headStride
+            let vh = values + h * headStride
             let qh = q + h * headDim
-            if length * headDim <= 1024 {
-                // Short rows: a plain loop beats the BLAS call overhead.
+            let oh = out + h * headDim
+            if small {
+                // Short rows: SIMD loops beat the BLAS call overhead.
                 for j in 0..<length {
-                    var s: Float = 0
-                    let kr = kh + j * headDim
-                    for d in 0..<headDim { s += qh[d] * kr[d] }
-                    scores[j] = s * scale
+                    let kr = kh + j * rowStride
+                    var acc = Float8()
+                    var d = 0
+                    while d < headDim {
+                        acc += qh.load8(d) * kr.load8(d)
+                        d += 8
+                    }
+                    scores[j] = acc.sum() * scale
                 }
             } else {
-                BLAS.gemv(m: length, n: headDim, alpha: scale, a: kh, lda: headDim, x: qh, y: scores)
+                BLAS.gemv(m: length, n: headDim, alpha: scale, a: kh, lda: rowStride, x: qh, y: scores)
             }
             if let keyMask {
                 for j in 0..<length where keyMask[j] == 0 { scores[j] = -.infinity }
             }
             Softmax.apply(scores, count: length)
-            let oh = out + h * headDim
-            if length * headDim <= 1024 {
-                for d in 0..<headDim { oh[d] = 0 }
-                for j in 0..<length {
-                    let p = scores[j]
-                    let vr = vh + j * headDim
-                    for d in 0..<headDim { oh[d] += p * vr[d] }
+            if small {
+                var d = 0
+                while d < headDim {
+                    var acc = Float8()
+                    for j in 0..<length { acc += Float8(repeating: scores[j]) * (vh + j * rowStride).load8(d) }
+                    oh.store8(acc, d)
+                    d += 8
                 }
             } else {
-                BLAS.gemvT(m: length, n: headDim, a: vh, lda: headDim, x: scores, y: oh)
+                BLAS.gemvT(m: length, n: headDim, a: vh, lda: rowStride, x: scores, y: oh)
             }
         }
     }

@@ -21,20 +21,37 @@ public struct LayerNorm: Sendable {
         let d = dim
         gamma.withUnsafeBufferPointer { g in
             beta.withUnsafeBufferPointer { b in
+                let gp = g.baseAddress!
+                let bp = b.baseAddress!
+                let invD = 1 / Float(d)
                 for r in 0..<rows {
                     let row = x + r * d
-                    var sum: Double = 0
-                    for i in 0..<d { sum += Double(row[i]) }
-                    let mean = sum / Double(d)
-                    var sq: Double = 0
-                    for i in 0..<d {
-                        let c = Double(row[i]) - mean
-                        sq += c * c
+                    let mean = VectorMath.sum(UnsafePointer(row), count: d) * invD
+                    let m8 = Float8(repeating: mean)
+                    var acc = Float8()
+                    var i = 0
+                    while i + 8 <= d {
+                        let c = row.load8(i) - m8
+                        acc += c * c
+                        i += 8
                     }
-                    let inv = 1 / (sq / Double(d) + Double(eps)).squareRoot()
-                    let m = Float(mean)
-                    let s = Float(inv)
-                    for i in 0..<d { row[i] = (row[i] - m) * s * g[i] + b[i] }
+                    var sq = acc.sum()
+                    while i < d {
+                        let c = row[i] - mean
+                        sq += c * c
+                        i += 1
+                    }
+                    let s = 1 / (sq * invD + eps).squareRoot()
+                    let s8 = Float8(repeating: s)
+                    i = 0
+                    while i + 8 <= d {
+                        row.store8((row.load8(i) - m8) * s8 * gp.load8(i) + bp.load8(i), i)
+                        i += 8
+                    }
+                    while i < d {
+                        row[i] = (row[i] - mean) * s * gp[i] + bp[i]
+                        i += 1
+                    }
                 }
             }
         }

@@ -11,21 +11,38 @@ public enum Softmax {
     @inlinable
     public static func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         if count == 0 { return }
-        var maxValue = -Float.infinity
-        for i in 0..<count where x[i] > maxValue { maxValue = x[i] }
+        let maxValue = VectorMath.max(UnsafePointer(x), count: count)
         if maxValue == -Float.infinity {
             let u = 1 / Float(count)
             for i in 0..<count { x[i] = u }
             return
         }
-        var sum: Float = 0
-        for i in 0..<count {
+        let m = Float8(repeating: maxValue)
+        var acc = Float8()
+        var i = 0
+        while i + 8 <= count {
+            let e = VectorMath.exp(x.load8(i) - m)
+            x.store8(e, i)
+            acc += e
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < count {
             let e = expf(x[i] - maxValue)
             x[i] = e
             sum += e
+            i += 1
         }
-        let inv = 1 / sum
-        for i in 0..<count { x[i] *= inv }
+        let inv = Float8(repeating: 1 / sum)
+        i = 0
+        while i + 8 <= count {
+            x.store8(x.load8(i) * inv, i)
+            i += 8
+        }
+        while i < count {
+            x[i] *= inv[0]
+            i += 1
+        }
     }
 
     /// In-place log-softmax of `count` floats: `x − max − log Σ exp(x − max)`.

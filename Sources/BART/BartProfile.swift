@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Optional wall-clock breakdown of a BART forward pass by phase, for `prism bench bart`.
+///
+/// Set `BartModel.profile` to an instance to collect; leave it nil (the default) and nothing is timed.
+/// Times accumulate across calls until `reset()`. Not thread-safe (like the model it belongs to).
+public final class BartProfile {
+    /// The phases timed. Encoder phases cover the whole batch; decoder phases sum over generated tokens.
+    public enum Phase: Int, CaseIterable, Sendable {
+        case encoderEmbed, encoderProjections, encoderAttention, encoderFFN, encoderGELU, encoderNormResidual
+        case crossKeysValues
+        case decoderEmbed, decoderSelfProjections, decoderSelfAttention, decoderCrossProjections
+        case decoderCrossAttention, decoderFFN, decoderGELU, decoderNormResidual
+        case outputProjection, argmaxProcessors
+
+        /// A short label for reports.
+        public var label: String {
+            switch self {
+            case .encoderEmbed: return "encoder embeddings + LN"
+            case .encoderProjections: return "encoder Q/K/V/out GEMMs"
+            case .encoderAttention: return "encoder attention (QKᵀ, softmax, PV)"
+            case .encoderFFN: return "encoder FFN GEMMs (fc1, fc2)"
+            case .encoderGELU: return "encoder GELU"
+            case .encoderNormResidual: return "encoder layer norms + residual"
+            case .crossKeysValues: return "cross-attention K/V (once per request)"
+            case .decoderEmbed: return "decoder embeddings + LN"
+            case .decoderSelfProjections: return "decoder self Q/K/V/out (gemv/gemm)"
+            case .decoderSelfAttention: return "decoder self-attention over KV cache"
+            case .decoderCrossProjections: return "decoder cross Q/out (gemv/gemm)"
+            case .decoderCrossAttention: return "decoder cross-attention (400 keys)"
+            case .decoderFFN: return "decoder FFN (gemv/gemm)"
+            case .decoderGELU: return "decoder GELU"
+            case .decoderNormResidual: return "decoder layer norms + residual"
+            case .outputProjection: return "output projection (50k vocab)"
+            case .argmaxProcessors: return "logits processors + argmax"
+            }
+        }
+
+        /// Whether the phase belongs to the encoder side (run once per request, before decoding).
+        public var isEncoderSide: Bool { rawValue <= Phase.crossKeysValues.rawValue }
+    }
+
+    private var nanoseconds: [UInt64]
+
+    public init() {
+        nanoseconds = [UInt64](repeating: 0, count: Phase.allCases.count)
+    }
+
+    /// Seconds accumulated in `phase`.
+    public func seconds(_ phase: Phase) -> Double { Double(nanoseconds[phase.rawValue]) / 1e9 }
+
+    /// Sum over all phases.
+    public var totalSeconds: Double { Double(nanoseconds.reduce(0, +)) / 1e9 }
+
+    public func reset() {
+        for i in nanoseconds.indices { nanoseconds[i] = 0 }
+    }
+
+    /// Adds `ns` nanoseconds to `phase`.
+    public func add(_ phase: Phase, _ ns: UInt64) { nanoseconds[phase.rawValue] &+= ns }
+
+    /// Monotonic clock in nanoseconds.
+    @inline(__always)
+    public static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+}
+
+extension BartModel {
+    /// Runs `body`, charging its wall time to `phase` when profiling is on.
+    @inline(__always)
+    func timed<T>(_ phase: BartProfile.Phase, _ body: () throws -> T) rethrows -> T {
+        guard let profile else { return try body() }
+        let start = BartProfile.now()
+        let result = try body()
+        profile.add(phase, BartProfile.now() &- start)
+        return result
+    }
+}

@@ -1,0 +1,75 @@
+import TensorKernels
+
+/// Exact greedy argmax with half the output-projection memory traffic, for single-row decoding.
+///
+/// The 50k × d_model output projection is ~45% of the bytes a batch-1 decode step reads. For greedy
+/// decoding only the argmax matters, so the step computes the logits against a bfloat16 copy of the
+/// projection (`BFloat16Matrix`), which bounds each logit's distance to its float32 value by
+/// `‖h‖₁ · slack[j]`. Every token whose interval can still reach the best lower bound is then recomputed
+/// exactly in float32 (usually a handful), and the largest exact logit wins (the first on ties). The result
+/// is the float32 argmax; full float32 logits remain available through `decodeStep(_:)` (used by
+/// `logits`, sampling and beam search). Opt-in: `BartModel.screenedGreedyArgmax`.
+extension BartModel {
+    /// Builds the bfloat16 screen of the output projection (once; ~vocab·d_model·2 bytes).
+    public func prepareScreenedArgmax() {
+        if logitScreen != nil { return }
+        let head = weights.lmHead
+        logitScreen = head.weight.withUnsafeBufferPointer {
+            BFloat16Matrix($0.baseAddress!, rows: head.outFeatures, cols: head.inFeatures)
+        }
+    }
+
+    /// Like `decodeStep(_:)` for one row, but the returned logits are the bfloat16-screened approximations:
+    /// pass them (after any logits processors, which only ban or force tokens) to `screenedArgmax(_:)`.
+    /// Falls back to exact logits when there is more than one row or no screen was prepared.
+    public func decodeStepScreened(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
+        guard let screen = logitScreen, tokens.count == 1 else { return try decodeStep(tokens) }
+        let s = try decoderLayers(tokens)
+        timed(.outputProjection) {
+            let d = config.dModel
+            var norm: Float = 0
+            for i in 0..<d { norm += abs(s.hidden.pointer[i]) }
+            s.screenNorm = norm
+            weights.lmHead.bias.withUnsafeBufferPointer { bias in
+                screen.multiply(s.hidden.pointer, bias: bias.isEmpty ? nil : bias.baseAddress, into: s.logits.pointer)
+            }
+        }
+        return s.logits.pointer
+    }
+
+    /// The float32 argmax for the row of the last `decodeStepScreened` call, given its screened scores
+    /// (tokens set to −∞ stay excluded; a single finite score is taken as forced).
+    public func screenedArgmax(_ scores: UnsafePointer<Float>) -> Int {
+        let vocab = config.vocabSize
+        guard let screen = logitScreen, let s = decoderState else { return 0 }
+        let norm = s.screenNorm
+        let slack = screen.slack
+        var lower = -Float.infinity
+        var finite = 0
+        var only = 0
+        for j in 0..<vocab where scores[j] > -.infinity {
+            finite += 1
+            only = j
+            let low = scores[j] - norm * slack[j]
+            if low > lower { lower = low }
+        }
+        if finite <= 1 { return only }
+        let d = config.dModel
+        let head = weights.lmHead
+        var best = -1
+        var bestValue = -Float.infinity
+        head.weight.withUnsafeBufferPointer { w in
+            head.bias.withUnsafeBufferPointer { bias in
+                for j in 0..<vocab where scores[j] > -.infinity && scores[j] + norm * slack[j] >= lower {
+                    var v = VectorMath.dot(w.baseAddress! + j * d, UnsafePointer(s.hidden.pointer), count: d)
+                    if !bias.isEmpty { v += bias[j] }
+                    if best < 0 || v > bestValue {
+                        best = j
+                        bestValue = v
+                    }
+                }
+            }
+        }
+        return max(best, 0)
+    }
+}

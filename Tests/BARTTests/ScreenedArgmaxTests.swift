@@ -1,0 +1,42 @@
+import BART
+import Generation
+import TensorKernels
+import XCTest
+
+/// Screened greedy argmax (bfloat16 output projection + exact recheck) picks the float32 argmax.
+final class ScreenedArgmaxTests: XCTestCase {
+    func testScreenedGreedyEqualsExactGreedy() throws {
+        let config = BartConfig(
+            vocabSize: 3000, dModel: 64, encoderLayers: 1, decoderLayers: 2, encoderAttentionHeads: 4,
+            decoderAttentionHeads: 4, encoderFFNDim: 128, decoderFFNDim: 128, maxPositionEmbeddings: 128)
+        let model = try BartModel(config: config, weights: try BartWeights.random(config: config, seed: 7))
+        let generator = BartGenerator(model: model)
+        var generation = GenerationConfig(model: config)
+        generation.numBeams = 1
+        generation.maxNewTokens = 30
+        generation.noRepeatNgramSize = 3
+        for seed in 0..<6 {
+            let input = [0] + (0..<(10 + seed * 7)).map { (($0 * 131 + seed * 977) % (config.vocabSize - 4)) + 4 } + [2]
+            let request = GenerationRequest(inputIds: input)
+            model.screenedGreedyArgmax = true
+            let screened = try generator.generate(request, config: generation)
+            model.screenedGreedyArgmax = false
+            let exact = try generator.generate(request, config: generation)
+            XCTAssertEqual(screened.tokens, exact.tokens, "input \(seed)")
+        }
+    }
+
+    func testBFloat16SlackBoundsTheError() {
+        let (rows, cols) = (50, 96)
+        let w = (0..<(rows * cols)).map { Float(sin(Double($0) * 0.731)) * 0.05 }
+        let x = (0..<cols).map { Float(cos(Double($0) * 0.37)) * 3 }
+        let screen = w.withUnsafeBufferPointer { BFloat16Matrix($0.baseAddress!, rows: rows, cols: cols) }
+        var y = [Float](repeating: 0, count: rows)
+        screen.multiply(x, bias: nil, into: &y)
+        let norm = x.reduce(0) { $0 + abs($1) }
+        for r in 0..<rows {
+            let exact = (0..<cols).reduce(0.0) { $0 + Double(w[r * cols + $1]) * Double(x[$1]) }
+            XCTAssertLessThanOrEqual(abs(Double(y[r]) - exact), Double(norm * screen.slack[r]))
+        }
+    }
+}
