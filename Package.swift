@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire", "PrismTestSupport"]),
         .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker", "PrismTestSupport"]),
-        .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "Generation"]),
+        .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "PrismTeacher", "Generation"]),
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",

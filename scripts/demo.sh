@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${PRISM_OUT:-out/demo}
 data_dir=${PRISM_DATA:-../shared/data/ml-100k}
-distill_samples=${PRISM_DISTILL_SAMPLES:-24000}
-train_minutes=${PRISM_TRAIN_MINUTES:-5}
+distill_samples=${PRISM_DISTILL_SAMPLES:-0}     # 0: every sample
+train_samples=${PRISM_TRAIN_SAMPLES:-20000}
+train_minutes=${PRISM_TRAIN_MINUTES:-6}
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
 mkdir -p "$out"
@@ -33,7 +34,7 @@ trap cleanup EXIT
 log "1. data: $data_dir"
 $prism data prepare --dataset ml-100k --input "$data_dir" --output "$out/data"
 
-log "2. fleet: broker + $teachers rule-oracle teacher workers; distilling $distill_samples samples"
+log "2. fleet: broker + $teachers rule-oracle teacher workers; distilling"
 $prism broker --frontend tcp://127.0.0.1:* --backend tcp://127.0.0.1:* --log-level warning >"$out/broker.out" 2>"$out/broker.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q ready "$out/broker.out" 2>/dev/null && break; sleep 0.1; done
@@ -42,11 +43,14 @@ for i in $(seq "$teachers"); do
   $prism worker --broker "$be" --service teacher --teacher rule --id "teacher-$i" --log-level warning 2>>"$out/teachers.log" &
   pids+=($!)
 done
-$prism distill --data "$out/data" --output "$out/distill" --broker "$fe" --limit "$distill_samples" --log-level warning
+limit=(); [ "$distill_samples" -gt 0 ] && limit=(--limit "$distill_samples")
+$prism distill --data "$out/data" --output "$out/distill" --broker "$fe" "${limit[@]}" --log-level warning
 
 log "3. training the student (from scratch, CPU, at most $train_minutes minutes)"
 "$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
-  --output "$out/student" --from-scratch --max-minutes "$train_minutes"
+  --output "$out/student" --from-scratch --max-minutes "$train_minutes" --max-train-samples "$train_samples" \
+  --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 1024 \
+  --max-input-tokens 64 --max-target-tokens 48 --batch-size 32 --lr 3e-3 --dropout 0 --epochs 6 --threads 2
 
 log "4. serving: $students Prism workers (prism.explain) on the same broker; a ranking service calls them"
 for i in $(seq "$students"); do
@@ -58,5 +62,6 @@ for _ in $(seq 100); do
   $prism health --broker "$fe" --service prism.explain 2>/dev/null | grep -q "prism.explain *$students " && break; sleep 0.3
 done
 $prism replay --data "$out/data" --broker "$fe" --count 48 --unknown-users 8 --concurrency 8 --show 14 | tee "$out/replay.txt"
+for p in $(pgrep -f "service prism.explain" || true); do echo "Prism worker $p peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$p/status)"; done
 
 log "done in $(( $(date +%s) - started )) s; artefacts in $out"

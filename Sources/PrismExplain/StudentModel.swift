@@ -86,6 +86,9 @@ public final class StudentModel {
     let tokenizer: Tokenizer
     let generator: BartGenerator
     let renderer: StudentInputRenderer
+    /// The input length in tokens. When even `History: (none)` and the item do not fit, the ids are
+    /// cut to it keeping `</s>` (`ids[:n-1] + [</s>]`), exactly as training does.
+    let inputBudget: Int
 
     public init(folder: String, blasThreads: Int = 1) throws(ExplainError) {
         self.folder = folder
@@ -113,6 +116,7 @@ public final class StudentModel {
             throw broken("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(generator.model.config.vocabSize)")
         }
         let budget = min(manifest.maxInputTokens, generator.model.config.maxPositionEmbeddings)
+        inputBudget = budget
         let tokenizer = self.tokenizer
         renderer = StudentInputRenderer(budget: budget, length: TextLength(name: "student tokens") { tokenizer.encode($0).count })
         let name = URL(fileURLWithPath: folder).lastPathComponent
@@ -127,7 +131,7 @@ public final class StudentModel {
             let start = monotonic()
             let fitted = indices.map { renderer.render(history: jobs[$0].history, item: jobs[$0].item) }
             let requests = zip(indices, fitted).map { index, text in
-                GenerationRequest(inputIds: tokenizer.encode(text.text), userId: jobs[index].userID)
+                GenerationRequest(inputIds: tokenizer.encode(text.text, maxLength: inputBudget), userId: jobs[index].userID)
             }
             let encoded = monotonic()
             var config = generator.defaultConfig
@@ -157,7 +161,8 @@ public final class StudentModel {
     public func generateIDs(userID: String?, inputText: String) throws -> [Int] {
         var config = generator.defaultConfig
         config.maxNewTokens = manifest.maxTargetTokens
-        return try generator.generate(GenerationRequest(inputIds: tokenizer.encode(inputText), userId: userID), config: config).tokens
+        let ids = tokenizer.encode(inputText, maxLength: inputBudget)
+        return try generator.generate(GenerationRequest(inputIds: ids, userId: userID), config: config).tokens
     }
 
     struct SettingsKey: Hashable { var maxNewTokens: Int; var numBeams: Int }

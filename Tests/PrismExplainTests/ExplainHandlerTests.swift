@@ -1,6 +1,7 @@
 import Foundation
 import PrismData
 import PrismWire
+import PrismTeacher
 import PrismWorker
 import XCTest
 @testable import PrismExplain
@@ -65,5 +66,25 @@ final class ExplainHandlerTests: XCTestCase {
         await thread.close()
         XCTAssertEqual(results.map(\.status.code), [.invalidArgument, .invalidArgument])
         XCTAssertTrue(results[1].status.message.contains("no recommended item"))
+    }
+}
+
+final class InputBudgetTests: XCTestCase {
+    /// An item too long for the budget even with no history is cut like training cuts it, not refused.
+    func testAnItemLongerThanTheBudgetIsCutNotRefused() async throws {
+        let folder = StudentParityTests.folder
+        let thread = try await InferenceThread(folder: folder.appendingPathComponent("with-user").path)
+        var item = ItemFacts()
+        item.title = String(repeating: "A very long title indeed ", count: 12)
+        item.genres = ["Drama", "Comedy", "Action"]
+        var message = ExplainRequest()
+        message.userID = "alice"
+        message.item = item
+        var envelope = Envelope()
+        envelope.body = try message.serializedData()
+        let handler = ExplainHandler(inference: thread, catalog: ItemCatalog())
+        let result = await handler.handle(batch: [WorkRequest(envelope: envelope)])[0]
+        await thread.close()
+        XCTAssertEqual(result.status.code, .ok, result.status.message)
     }
 }
