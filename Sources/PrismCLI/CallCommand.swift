@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PrismClient
+import PrismTelemetry
 import PrismWire
 
 struct CallCommand: AsyncParsableCommand {
@@ -18,6 +19,7 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Deadline in milliseconds from now.") var timeoutMs: Int64 = 10_000
 
     func run() async throws {
+        Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
         let payload: Data
         switch (body, bodyFile) {
         case (let text?, nil): payload = Data(text.utf8)
@@ -51,6 +53,7 @@ struct HealthCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds to wait for the broker.") var timeoutMs: Int64 = 2_000
 
     func run() async throws {
+        Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
         let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
         guard let health = await client.health(service: service, timeoutMs: timeoutMs) else {
             await client.close()

@@ -3,6 +3,7 @@ import Foundation
 import PrismClient
 import PrismData
 import PrismExplain
+import PrismTelemetry
 import PrismWire
 
 struct ExplainCommand: AsyncParsableCommand {
@@ -19,6 +20,7 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(help: "Deadline in milliseconds.") var timeoutMs: Int64 = 10_000
 
     func run() async throws {
+        Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
         var request = ExplainRequest()
         request.userID = user
         request.historyItemIds = history.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -60,6 +62,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
         let folder = URL(fileURLWithPath: data)
         guard let wanted = Split(rawValue: split) else { throw ValidationError("unknown split \(split)") }
         let samples = try SampleIO.readSamples(from: folder.appendingPathComponent("samples.jsonl")).filter { $0.split == wanted }
