@@ -50,7 +50,7 @@ log "3. training the student (from scratch, CPU, at most $train_minutes minutes)
 "$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
   --output "$out/student" --from-scratch --max-minutes "$train_minutes" --max-train-samples "$train_samples" \
   --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 1024 \
-  --max-input-tokens 64 --max-target-tokens 48 --batch-size 32 --lr 3e-3 --dropout 0 --epochs 6 --threads 2
+  --max-input-tokens 64 --max-target-tokens 48 --batch-size 32 --lr 1e-3 --dropout 0.1 --epochs 6 --threads 2
 
 log "4. serving: $students Prism workers (prism.explain) on the same broker; a ranking service calls them"
 for i in $(seq "$students"); do
