@@ -71,36 +71,39 @@ final class ProcessFaultTests: XCTestCase {
         let clients = try (0..<4).map { _ in try PrismClient(configuration: config) }
         let perClient = 400
         let calls = Task {
-            try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
                 for (c, client) in clients.enumerated() {
                     group.addTask {
-                        var done = 0, resent = 0
+                        var done = 0, resent = 0, resends = 0
                         for i in 0..<perClient {
                             let body = "c\(c)-\(i)"
                             let result = try await client.call(service: "sleep", body: Data(body.utf8), timeoutMs: 30_000)
                             XCTAssertEqual(String(decoding: result.body, as: UTF8.self), body)
                             done += 1
                             if result.attempts > 1 { resent += 1 }
+                            resends += result.attempts - 1
                         }
-                        return (done, resent)
+                        return (done, resent, resends)
                     }
                 }
-                var total = 0, resent = 0
-                for try await (n, r) in group { total += n; resent += r }
-                return (total, resent)
+                var total = 0, resent = 0, resends = 0
+                for try await (n, r, e) in group { total += n; resent += r; resends += e }
+                return (total, resent, resends)
             }
         }
         try await Task.sleep(for: .milliseconds(700))
         fleet.killBroker()
         try await Task.sleep(for: .milliseconds(400))
         try fleet.restartBroker()
-        let (completed, resent) = try await calls.value
+        let (completed, resent, resends) = try await calls.value
         XCTAssertEqual(completed, clients.count * perClient)
         XCTAssertGreaterThan(resent, 0, "some calls must have been caught by the restart")
-        for client in clients {
-            XCTAssertEqual(client.duplicateReplies, 0)
-            await client.close()
-        }
+        // Each call returned exactly once with its own body (checked above, call by call). On the
+        // wire, a re-send that crossed its answer gets the broker's replayed answer too; the client
+        // drops it. Only a re-send can draw such a replay, so they are bounded by the re-sends.
+        let dropped = clients.reduce(0) { $0 + $1.duplicateReplies }
+        XCTAssertLessThanOrEqual(dropped, resends)
+        for client in clients { await client.close() }
     }
 
     /// 10,000 random and malformed messages on both sockets; the broker answers what it can,
