@@ -156,10 +156,7 @@ extension BartModel {
             }
         }
         timed(.decoderSelfProjections) { sa.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
-        timed(.decoderNormResidual) {
-            addInPlace(h, s.residual.pointer, count: rows * d)
-            layer.selfAttentionNorm.apply(h, rows: rows)
-        }
+        addAndNorm(h, s.residual.pointer, layer.selfAttentionNorm, rows: rows, phase: .decoderNormResidual)
 
         // Cross-attention over the encoder sequence of each row's item.
         let ca = layer.crossAttention
@@ -178,19 +175,9 @@ extension BartModel {
             }
         }
         timed(.decoderCrossProjections) { ca.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
-        timed(.decoderNormResidual) {
-            addInPlace(h, s.residual.pointer, count: rows * d)
-            layer.crossAttentionNorm.apply(h, rows: rows)
-        }
-
-        // Feed-forward.
-        timed(.decoderFFN) { layer.fc1.apply(h, rows: rows, into: s.ffn.pointer) }
-        timed(.decoderGELU) { activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures) }
-        timed(.decoderFFN) { layer.fc2.apply(s.ffn.pointer, rows: rows, into: s.residual.pointer) }
-        timed(.decoderNormResidual) {
-            addInPlace(h, s.residual.pointer, count: rows * d)
-            layer.finalNorm.apply(h, rows: rows)
-        }
+        addAndNorm(h, s.residual.pointer, layer.crossAttentionNorm, rows: rows, phase: .decoderNormResidual)
+        feedForward(h, fc1: layer.fc1, fc2: layer.fc2, norm: layer.finalNorm, rows: rows, ffn: s.ffn.pointer,
+                    residual: s.residual.pointer, phases: (.decoderFFN, .decoderGELU, .decoderNormResidual))
     }
 
     /// Beam reordering: afterwards row `r` holds the self-attention cache that row `source[r]` held.

@@ -133,17 +133,33 @@ extension BartModel {
                 scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
         }
         timed(.encoderProjections) { attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
-        timed(.encoderNormResidual) {
-            addInPlace(h, s.residual.pointer, count: rows * d)
-            layer.selfAttentionNorm.apply(h, rows: rows)
+        addAndNorm(h, s.residual.pointer, layer.selfAttentionNorm, rows: rows, phase: .encoderNormResidual)
+        feedForward(h, fc1: layer.fc1, fc2: layer.fc2, norm: layer.finalNorm, rows: rows, ffn: s.ffn.pointer,
+                    residual: s.residual.pointer, phases: (.encoderFFN, .encoderGELU, .encoderNormResidual))
+    }
+}
+
+extension BartModel {
+    /// Post-layer-norm residual step of every BART sub-block: `h = norm(h + residual)`.
+    @inline(__always)
+    func addAndNorm(_ h: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>, _ norm: LayerNorm, rows: Int,
+                    phase: BartProfile.Phase) {
+        timed(phase) {
+            addInPlace(h, residual, count: rows * config.dModel)
+            norm.apply(h, rows: rows)
         }
-        timed(.encoderFFN) { layer.fc1.apply(h, rows: rows, into: s.ffn.pointer) }
-        timed(.encoderGELU) { activation.apply(s.ffn.pointer, count: rows * layer.fc1.outFeatures) }
-        timed(.encoderFFN) { layer.fc2.apply(s.ffn.pointer, rows: rows, into: s.residual.pointer) }
-        timed(.encoderNormResidual) {
-            addInPlace(h, s.residual.pointer, count: rows * d)
-            layer.finalNorm.apply(h, rows: rows)
-        }
+    }
+
+    /// The feed-forward sub-block shared by encoder and decoder layers:
+    /// `h = norm(h + fc2(act(fc1(h))))`, with `ffn` and `residual` as scratch.
+    @inline(__always)
+    func feedForward(_ h: UnsafeMutablePointer<Float>, fc1: Linear, fc2: Linear, norm: LayerNorm, rows: Int,
+                     ffn: UnsafeMutablePointer<Float>, residual: UnsafeMutablePointer<Float>,
+                     phases: (ffn: BartProfile.Phase, activation: BartProfile.Phase, norm: BartProfile.Phase)) {
+        timed(phases.ffn) { fc1.apply(h, rows: rows, into: ffn) }
+        timed(phases.activation) { activation.apply(ffn, count: rows * fc1.outFeatures) }
+        timed(phases.ffn) { fc2.apply(ffn, rows: rows, into: residual) }
+        addAndNorm(h, residual, norm, rows: rows, phase: phases.norm)
     }
 }
 

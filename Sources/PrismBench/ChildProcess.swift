@@ -58,6 +58,20 @@ public func currentExecutablePath() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
+/// Starts `prism broker` on the given endpoints and waits for its "ready" line; returns the
+/// process and the endpoints it bound (wildcard ports resolved).
+func startBroker(executable: String, frontend: String = "tcp://127.0.0.1:*", backend: String = "tcp://127.0.0.1:*")
+    throws -> (process: ChildProcess, frontend: String, backend: String) {
+    let broker = try ChildProcess(executable: executable, arguments: [
+        "broker", "--frontend", frontend, "--backend", backend, "--log-level", "error"])
+    let ready = try broker.waitForLine(containing: "prism broker ready")
+    guard let boundFrontend = field("frontend", in: ready), let boundBackend = field("backend", in: ready) else {
+        broker.terminate()
+        throw BenchError.notReady("broker said: \(ready)")
+    }
+    return (broker, boundFrontend, boundBackend)
+}
+
 /// Parses `key=value` words of a "ready" line.
 func field(_ key: String, in line: String) -> String? {
     for word in line.split(separator: " ") where word.hasPrefix(key + "=") {

@@ -46,13 +46,8 @@ public struct DistillBench {
     func measure(workers count: Int) async throws -> Row {
         var children: [ChildProcess] = []
         defer { for child in children.reversed() { child.terminate() } }
-        let broker = try ChildProcess(executable: options.executable, arguments: [
-            "broker", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*", "--log-level", "error"])
+        let (broker, frontend, backend) = try startBroker(executable: options.executable)
         children.append(broker)
-        let ready = try broker.waitForLine(containing: "prism broker ready")
-        guard let frontend = field("frontend", in: ready), let backend = field("backend", in: ready) else {
-            throw BenchError.notReady("broker said: \(ready)")
-        }
         for i in 0..<count {
             children.append(try ChildProcess(executable: options.executable, arguments: [
                 "worker", "--broker", backend, "--service", "teacher", "--teacher", options.teacher,

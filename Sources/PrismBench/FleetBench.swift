@@ -47,13 +47,8 @@ public struct FleetBench {
         func endpoint(_ name: String) -> String {
             options.transport == "ipc" ? "ipc:///tmp/prism-bench-\(tag)-\(name)" : "tcp://127.0.0.1:*"
         }
-        let broker = try ChildProcess(executable: exe, arguments: [
-            "broker", "--frontend", endpoint("fe"), "--backend", endpoint("be"), "--log-level", "error"])
+        let (broker, frontend, backend) = try startBroker(executable: exe, frontend: endpoint("fe"), backend: endpoint("be"))
         children.append(broker)
-        let ready = try broker.waitForLine(containing: "prism broker ready")
-        guard let frontend = field("frontend", in: ready), let backend = field("backend", in: ready) else {
-            throw BenchError.notReady("broker said: \(ready)")
-        }
         for i in 0..<options.workers {
             children.append(try ChildProcess(executable: exe, arguments: [
                 "worker", "--broker", backend, "--service", "echo", "--handler", "echo",

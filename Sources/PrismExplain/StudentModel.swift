@@ -2,6 +2,7 @@ import BART
 import Foundation
 import Generation
 import PrismData
+import PrismWire
 import Tokenizers
 
 /// Every failure of the explain module.
@@ -128,18 +129,18 @@ public final class StudentModel {
         var results = [Result<ExplainOutcome, ExplainError>?](repeating: nil, count: jobs.count)
         let groups = Dictionary(grouping: jobs.indices) { SettingsKey(maxNewTokens: jobs[$0].maxNewTokens, numBeams: jobs[$0].numBeams) }
         for (settings, indices) in groups {
-            let start = monotonic()
+            let start = monotonicNs()
             let fitted = indices.map { renderer.render(history: jobs[$0].history, item: jobs[$0].item) }
             let requests = zip(indices, fitted).map { index, text in
                 GenerationRequest(inputIds: tokenizer.encode(text.text, maxLength: inputBudget), userId: jobs[index].userID)
             }
-            let encoded = monotonic()
+            let encoded = monotonicNs()
             var config = generator.defaultConfig
             config.maxNewTokens = settings.maxNewTokens
             if settings.numBeams > 0 { config.numBeams = settings.numBeams }  // 0: the model's default
             do {
                 let generated = try generator.generate(requests, config: config)
-                let done = monotonic()
+                let done = monotonicNs()
                 for (offset, index) in indices.enumerated() {
                     results[index] = .success(ExplainOutcome(
                         explanation: tokenizer.decode(Array(generated[offset].generatedTokens)).trimmingCharacters(in: .whitespacesAndNewlines),
@@ -166,12 +167,6 @@ public final class StudentModel {
     }
 
     struct SettingsKey: Hashable { var maxNewTokens: Int; var numBeams: Int }
-
-    func monotonic() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
 
     func micros(_ ns: UInt64) -> UInt32 { UInt32(min(UInt64(UInt32.max), ns / 1_000)) }
 }

@@ -1,5 +1,15 @@
 import XCTest
+import Synchronization
 import ZeroMQ
+
+extension Mailbox {
+    /// A thread-safe tally for tests.
+    final class Counter: Sendable {
+        private let count = Atomic<Int>(0)
+        var value: Int { count.load(ordering: .acquiring) }
+        func add(_ n: Int) { count.add(n, ordering: .releasing) }
+    }
+}
 
 final class ZeroMQTests: XCTestCase {
     func testMultipartRoundTripOverTCP() throws {
@@ -46,18 +56,19 @@ final class ZeroMQTests: XCTestCase {
 
     func testPollerWakesOnMailboxFromAnotherThread() async throws {
         let mailbox = try Mailbox<Int>()
+        let received = Mailbox<Int>.Counter()
         let thread = IOThread(name: "test-poll") {
             var poller = Poller()
             let index = poller.add(fileDescriptor: mailbox.wakeup.readDescriptor)
-            var total = 0
-            while total < 3 {
-                _ = try? poller.poll(timeoutMs: 5_000)
-                if poller.isReadable(index) { total += mailbox.take().count }
+            // Bounded: a wake-up that never comes fails the test instead of hanging it.
+            for _ in 0..<40 where received.value < 3 {
+                _ = try? poller.poll(timeoutMs: 250)
+                if poller.isReadable(index) { received.add(mailbox.take().count) }
             }
         }
         for i in 0..<3 { mailbox.post(i) }
         await thread.join()
-        XCTAssertTrue(thread.isFinished)
+        XCTAssertEqual(received.value, 3)
     }
 
     func testClosedSocketFailsCleanly() throws {
