@@ -13,8 +13,12 @@ cd "$(dirname "$0")/.."
 out=${PRISM_OUT:-out/demo}
 data_dir=${PRISM_DATA:-../shared/data/ml-100k}
 distill_samples=${PRISM_DISTILL_SAMPLES:-0}     # 0: every sample
-train_samples=${PRISM_TRAIN_SAMPLES:-20000}
-train_minutes=${PRISM_TRAIN_MINUTES:-6}
+train_samples=${PRISM_TRAIN_SAMPLES:-40000}
+train_minutes=${PRISM_TRAIN_MINUTES:-8}
+# Items of history per sample. The teacher's prompt and the student's input show the same items, so
+# every film a golden explanation names is in the student's input (a longer history than the student's
+# input budget holds would train it to name films it cannot see).
+history=${PRISM_HISTORY:-3}
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
 mkdir -p "$out"
@@ -32,7 +36,7 @@ cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wai
 trap cleanup EXIT
 
 log "1. data: $data_dir"
-$prism data prepare --dataset ml-100k --input "$data_dir" --output "$out/data"
+$prism data prepare --dataset ml-100k --input "$data_dir" --output "$out/data" --history "$history"
 
 log "2. fleet: broker + $teachers rule-oracle teacher workers; distilling"
 $prism broker --frontend tcp://127.0.0.1:* --backend tcp://127.0.0.1:* --log-level warning >"$out/broker.out" 2>"$out/broker.log" &
@@ -49,8 +53,8 @@ $prism distill --data "$out/data" --output "$out/distill" --broker "$fe" "${limi
 log "3. training the student (from scratch, CPU, at most $train_minutes minutes)"
 "$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
   --output "$out/student" --from-scratch --max-minutes "$train_minutes" --max-train-samples "$train_samples" \
-  --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 1024 \
-  --max-input-tokens 64 --max-target-tokens 48 --batch-size 32 --lr 1e-3 --dropout 0.1 --epochs 6 --threads 2
+  --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 2048 \
+  --max-input-tokens 160 --max-target-tokens 72 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2
 
 log "4. serving: $students Prism workers (prism.explain) on the same broker; a ranking service calls them"
 for i in $(seq "$students"); do

@@ -31,7 +31,8 @@ extension BartModel {
             for i in 0..<d { norm += abs(s.hidden.pointer[i]) }
             s.screenNorm = norm
             weights.lmHead.bias.withUnsafeBufferPointer { bias in
-                screen.multiply(s.hidden.pointer, bias: bias.isEmpty ? nil : bias.baseAddress, into: s.logits.pointer)
+                screen.multiply(s.hidden.pointer, bias: bias.isEmpty ? nil : bias.baseAddress, into: s.logits.pointer,
+                                threads: BLAS.threads)
             }
         }
         return s.logits.pointer

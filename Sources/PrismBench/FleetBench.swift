@@ -63,12 +63,18 @@ public struct FleetBench {
             }
             direct.append(endpoint)
         }
+        let proxy = try ChildProcess(executable: exe, arguments: [
+            "bench", "proxy", "--bind", endpoint("proxy"), "--servers", direct.joined(separator: ",")])
+        children.append(proxy)
+        guard let proxied = field("endpoint", in: try proxy.waitForLine(containing: "proxy ready")) else {
+            throw BenchError.notReady("zmq_proxy")
+        }
         try await FleetBench.waitForWorkers(frontend: frontend, service: "echo", count: options.workers)
-        log("broker \(frontend), \(options.workers) echo workers; direct servers \(direct.joined(separator: ", "))")
+        log("broker \(frontend), \(options.workers) echo workers; direct servers \(direct.joined(separator: ", ")); zmq_proxy \(proxied)")
 
         var results: [Measurement] = []
         for concurrency in options.concurrencies {
-            for (path, endpoints) in [("direct", direct), ("broker", [frontend])] {
+            for (path, endpoints) in [("direct", direct), ("proxy", [proxied]), ("broker", [frontend])] {
                 let m = try await measure(path: path, endpoints: endpoints, concurrency: concurrency)
                 log(String(format: "%-6@ c=%-3d %8.0f req/s  p50 %7.1f us  p99 %7.1f us", path as NSString, concurrency,
                            m.requestsPerSecond, m.p50Us, m.p99Us))
@@ -134,15 +140,15 @@ public struct FleetBench {
                            p50Us: percentile(0.5), p99Us: percentile(0.99))
     }
 
-    /// The report table with broker/direct ratios.
+    /// The report table: each path's p50 and throughput as ratios to the direct path's.
+    /// `proxy` (zmq_proxy: the same socket hops as the broker, no work) is what libzmq alone costs.
     public static func report(_ results: [Measurement]) -> String {
-        var lines = ["clients  path     req/s     p50 (us)  p99 (us)  p50 ratio  throughput ratio"]
+        var lines = ["clients  path     req/s     p50 (us)  p99 (us)  p50 / direct  req/s / direct"]
         for concurrency in Set(results.map(\.concurrency)).sorted() {
-            guard let d = results.first(where: { $0.concurrency == concurrency && $0.path == "direct" }),
-                  let b = results.first(where: { $0.concurrency == concurrency && $0.path == "broker" }) else { continue }
-            for m in [d, b] {
-                let ratios = m.path == "broker"
-                    ? String(format: "  %9.2f  %16.2f", b.p50Us / d.p50Us, b.requestsPerSecond / d.requestsPerSecond) : ""
+            guard let d = results.first(where: { $0.concurrency == concurrency && $0.path == "direct" }) else { continue }
+            for m in results where m.concurrency == concurrency {
+                let ratios = m.path == "direct"
+                    ? "" : String(format: "  %12.2f  %14.2f", m.p50Us / d.p50Us, m.requestsPerSecond / d.requestsPerSecond)
                 lines.append(String(format: "%7d  %-6@ %9.0f  %9.1f %9.1f", m.concurrency, m.path as NSString,
                                     m.requestsPerSecond, m.p50Us, m.p99Us) + ratios)
             }

@@ -74,6 +74,11 @@ public struct BrokerState: Sendable {
         var lru: [PeerID] = []
         /// When the service last had no workers (nil while it has some).
         var emptySince: Int64?
+
+        mutating func enqueue(_ id: String) {
+            queue.pushBack(id)
+            queued += 1
+        }
     }
 
     struct WorkerState: Sendable {
@@ -122,15 +127,14 @@ public struct BrokerState: Sendable {
             return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .deadlineExceeded, message: "deadline passed before the broker received the request"))
         }
-        var service = services[envelope.service] ?? ServiceState(emptySince: now)
-        if service.queued >= configuration.maxQueuedPerService {
+        let queued = services[envelope.service]?.queued ?? 0
+        if queued >= configuration.maxQueuedPerService {
             return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .resourceExhausted,
-                                message: "service '\(envelope.service)' has \(service.queued) requests queued (limit \(configuration.maxQueuedPerService))"))
+                                message: "service '\(envelope.service)' has \(queued) requests queued (limit \(configuration.maxQueuedPerService))"))
         }
-        service.queue.pushBack(id)
-        service.queued += 1
-        services[envelope.service] = service
+        // In place (the dictionary's modify accessor): a copy would copy the queue on every request.
+        services[envelope.service, default: ServiceState(emptySince: now)].enqueue(id)
         requests[id] = PendingRequest(envelope: envelope, client: client, phase: .queued, receivedAt: now, dispatches: 0)
         if envelope.deadlineUnixMs != 0 { deadlines.push(at: envelope.deadlineUnixMs, id: id) }
         return dispatch(service: envelope.service, now: now)
@@ -192,7 +196,9 @@ public struct BrokerState: Sendable {
 
     /// Hands queued requests of `name` to its least-recently-used workers with free slots.
     mutating func dispatch(service name: String, now: Int64) -> [BrokerAction] {
-        guard var service = services[name] else { return [] }
+        // Taken out while it changes, so that its arrays are not copied (copy-on-write).
+        guard var service = services.removeValue(forKey: name) else { return [] }
+        defer { services[name] = service }
         var actions: [BrokerAction] = []
         while service.queued > 0 {
             guard let slot = service.lru.firstIndex(where: { (workers[$0]?.free ?? 0) > 0 }) else { break }
@@ -210,7 +216,6 @@ public struct BrokerState: Sendable {
             envelope.attempt = UInt32(request.dispatches)
             actions.append(.dispatch(to: worker, envelope))
         }
-        services[name] = service
         return actions
     }
 }

@@ -7,14 +7,15 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each measured side by side against its reference in one run.",
-        subcommands: [FleetBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, EchoServerCommand.self]
+        subcommands: [FleetBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, EchoServerCommand.self,
+                      ProxyCommand.self]
     )
 }
 
 struct FleetBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet",
-        abstract: "Echo through the broker vs a direct DEALER/ROUTER round trip: p50/p99 and requests/s."
+        abstract: "Echo through the broker vs a direct DEALER/ROUTER round trip (and zmq_proxy, the floor): p50/p99, requests/s."
     )
 
     @Option(help: "Concurrent clients, comma-separated.") var clients = "1,4,16"
@@ -55,6 +56,25 @@ struct EchoServerCommand: ParsableCommand {
     func run() throws {
         try DirectEchoServer.run(bind: bind) { endpoint in
             emitLine("echo server ready endpoint=\(endpoint)")
+        }
+    }
+}
+
+struct ProxyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "The floor reference of `bench fleet`: libzmq's zmq_proxy in front of the echo servers.",
+        shouldDisplay: false
+    )
+
+    @Option(help: "Endpoint to bind for clients.") var bind = "tcp://127.0.0.1:*"
+    @Option(help: "Echo servers to connect, comma-separated.") var servers: String
+
+    func run() throws {
+        let list = servers.split(separator: ",").map(String.init)
+        guard !list.isEmpty else { throw ValidationError("--servers names at least one endpoint") }
+        try ForwardingProxy.run(bind: bind, servers: list) { endpoint in
+            emitLine("proxy ready endpoint=\(endpoint)")
         }
     }
 }

@@ -106,10 +106,20 @@ extension SingleRequestHandler {
     }
 }
 
+/// A handler cheap enough to answer on the worker's I/O thread, as soon as a request arrives:
+/// microseconds of pure computation, never blocking, never awaiting (echo, lookups, validation).
+/// The runtime then skips the hand-over to a task and the wake-up that brings the result back.
+/// Anything slower belongs in `handle(batch:)`: while an inline handler runs, the worker neither
+/// receives nor heartbeats.
+public protocol InlineRequestHandler: RequestHandler {
+    func handleInline(_ request: WorkRequest) -> WorkResult
+}
+
 /// Answers every request with its own body (tests, benchmarks, health checks).
-public struct EchoHandler: SingleRequestHandler {
+public struct EchoHandler: SingleRequestHandler, InlineRequestHandler {
     public init() {}
     public func handle(_ request: WorkRequest) async throws -> WorkResult { .ok(request.body) }
+    public func handleInline(_ request: WorkRequest) -> WorkResult { .ok(request.body) }
 }
 
 /// Sleeps, then echoes: a stand-in for a model call of known duration. The sleep is

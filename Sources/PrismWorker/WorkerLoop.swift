@@ -31,10 +31,13 @@ final class WorkerLoop: @unchecked Sendable {
     let metrics: WorkerMetrics
     /// When each running request was handed to the handler (monotonic ns).
     var startedAt: [String: UInt64] = [:]
+    /// Set when the handler answers on this thread (`InlineRequestHandler`).
+    let inline: (any InlineRequestHandler)?
 
     init(runtime: WorkerRuntime) throws {
         self.runtime = runtime
         metrics = WorkerMetrics(service: runtime.configuration.service)
+        inline = runtime.handler as? any InlineRequestHandler
     }
 
     func run() {
@@ -208,6 +211,16 @@ final class WorkerLoop: @unchecked Sendable {
     /// Hands waiting requests to the handler: never more than `capacity` at once, in batches of
     /// up to `maxBatchSize`; a partial batch waits up to `maxBatchWaitMs` for company.
     func schedule(now: Int64) {
+        if let inline {
+            for entry in waiting {
+                let started = monotonicNs()
+                let result = inline.handleInline(WorkRequest(envelope: entry.envelope))
+                metrics.handled(batch: 1, nanoseconds: monotonicNs() - started)
+                reply(entry.envelope.requestID, result, now: now)
+            }
+            waiting.removeAll(keepingCapacity: true)
+            return
+        }
         let batchLimit = max(1, runtime.handler.maxBatchSize)
         while !waiting.isEmpty && running.count < config.capacity {
             let room = min(batchLimit, config.capacity - running.count)

@@ -39,4 +39,25 @@ final class ScreenedArgmaxTests: XCTestCase {
             XCTAssertLessThanOrEqual(abs(Double(y[r]) - exact), Double(norm * screen.slack[r]))
         }
     }
+
+    /// Rows split over threads give exactly the single-threaded products; rows whose length is not a
+    /// multiple of 16 (the scalar path) stay within the slack bound too.
+    func testBFloat16ThreadedAndScalarPaths() {
+        for (rows, cols) in [(3000, 64), (40, 100)] {
+            let w = (0..<(rows * cols)).map { Float(sin(Double($0) * 0.917)) * 0.04 }
+            let x = (0..<cols).map { Float(cos(Double($0) * 0.53)) * 2 }
+            let bias = (0..<rows).map { Float($0 % 7) * 0.01 }
+            let screen = w.withUnsafeBufferPointer { BFloat16Matrix($0.baseAddress!, rows: rows, cols: cols) }
+            var one = [Float](repeating: 0, count: rows)
+            var two = [Float](repeating: 0, count: rows)
+            screen.multiply(x, bias: bias, into: &one, threads: 1)
+            screen.multiply(x, bias: bias, into: &two, threads: 2)
+            XCTAssertEqual(one, two, "\(rows)x\(cols)")
+            let norm = x.reduce(0) { $0 + abs($1) }
+            for r in 0..<rows {
+                let exact = (0..<cols).reduce(Double(bias[r])) { $0 + Double(w[r * cols + $1]) * Double(x[$1]) }
+                XCTAssertLessThanOrEqual(abs(Double(one[r]) - exact), Double(norm * screen.slack[r]), "row \(r) of \(rows)x\(cols)")
+            }
+        }
+    }
 }

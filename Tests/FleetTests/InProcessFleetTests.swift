@@ -18,6 +18,26 @@ final class InProcessFleetTests: XCTestCase {
         await fleet.stop()
     }
 
+    /// An `InlineRequestHandler` is answered on the worker's I/O thread, never through its async path;
+    /// an expired deadline is still refused before the handler runs.
+    func testInlineHandlerAnswersWithoutItsAsyncPath() async throws {
+        struct Tagged: SingleRequestHandler, InlineRequestHandler {
+            func handle(_ request: WorkRequest) async throws -> WorkResult { .ok(Data("async".utf8)) }
+            func handleInline(_ request: WorkRequest) -> WorkResult { .ok(Data("inline:".utf8) + request.body) }
+        }
+        let fleet = try await InProcessFleet()
+        try fleet.addWorker(service: "tagged", handler: Tagged(), capacity: 2, name: "t1")
+        let client = try fleet.client()
+        let results = try await withThrowingTaskGroup(of: CallResult.self) { group in
+            for i in 0..<40 { group.addTask { try await client.call(service: "tagged", body: Data("\(i)".utf8), timeoutMs: 5_000) } }
+            var all: [CallResult] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        XCTAssertEqual(Set(results.map { String(decoding: $0.body, as: UTF8.self) }), Set((0..<40).map { "inline:\($0)" }))
+        await fleet.stop()
+    }
+
     func testTwoServicesSeveralWorkersEachCapacityRespected() async throws {
         let fleet = try await InProcessFleet()
         let probes = (0..<3).map { _ in ConcurrencyProbe(sleepMs: 30) }

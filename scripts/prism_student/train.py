@@ -80,11 +80,12 @@ def parse_args(argv=None):
 
 
 class Progress:
-    """tqdm when installed, else a line every few seconds."""
+    """A tqdm bar on a terminal; otherwise (logs, pipes) a plain line every few seconds."""
 
     def __init__(self, total, desc, quiet=False):
         self.quiet, self.total, self.desc, self.n = quiet, total, desc, 0
-        self.bar = tqdm(total=total, desc=desc, dynamic_ncols=True, file=sys.stderr) if (tqdm and not quiet) else None
+        tty = sys.stderr.isatty()
+        self.bar = tqdm(total=total, desc=desc, dynamic_ncols=True, file=sys.stderr) if (tqdm and tty and not quiet) else None
         self.last = time.time()
         self.postfix = ""
 
@@ -93,7 +94,7 @@ class Progress:
         if self.bar is not None:
             self.bar.set_postfix_str(postfix, refresh=False)
             self.bar.update(1)
-        elif not self.quiet and (time.time() - self.last > 5 or self.n == self.total):
+        elif not self.quiet and (time.time() - self.last > 15 or self.n == self.total):
             self.last = time.time()
             print(f"{self.desc} {self.n}/{self.total} {postfix}", file=sys.stderr, flush=True)
 
