@@ -98,6 +98,12 @@ public enum BARTBench {
             "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) greedy tokens, \(options.threads) BLAS thread(s)",
             "batch  median_s  explanations/s  peak_rss_MiB",
         ]
+        if options.threads > 1 {
+            // OpenBLAS reads it when the library loads: idle BLAS threads spin for ~2^28 cycles by default,
+            // holding the second core that the bfloat16 screen's own thread (and everything else) needs.
+            let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "unset"
+            lines.insert("OPENBLAS_THREAD_TIMEOUT=\(timeout) (4 makes idle OpenBLAS threads sleep at once; set it before starting)", at: 1)
+        }
         for r in results {
             let rss = r.peakRSSBytes.map { String(format: "%.0f", Double($0) / 1_048_576) } ?? "n/a"
             let row = String(format: "%5d  %8.3f  %14.2f  ", r.batchSize, r.medianSeconds, r.explanationsPerSecond)
