@@ -210,6 +210,8 @@ final class WorkerLoop: @unchecked Sendable {
 
     /// Hands waiting requests to the handler: never more than `capacity` at once, in batches of
     /// up to `maxBatchSize`; a partial batch waits up to `maxBatchWaitMs` for company.
+    /// An inline handler answers every waiting request here and now (capacity does not apply:
+    /// nothing is left running).
     func schedule(now: Int64) {
         if let inline {
             for entry in waiting {
