@@ -27,10 +27,7 @@ struct FleetBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var options = FleetBench.Options()
-        options.concurrencies = try clients.split(separator: ",").map {
-            guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else { throw ValidationError("bad --clients \(clients)") }
-            return n
-        }
+        options.concurrencies = try positiveIntegers(clients, option: "--clients")
         options.seconds = seconds
         options.workers = workers
         options.payloadBytes = payload
@@ -94,10 +91,7 @@ struct DistillBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var options = DistillBench.Options(data: URL(fileURLWithPath: data))
-        options.workerCounts = try workers.split(separator: ",").map {
-            guard let n = Int($0), n > 0 else { throw ValidationError("bad --workers \(workers)") }
-            return n
-        }
+        options.workerCounts = try positiveIntegers(workers, option: "--workers")
         options.teacher = teacher
         options.sleepMs = sleepMs
         options.samplesPerWorker = samplesPerWorker
@@ -128,10 +122,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var options = BARTBenchOptions()
-        options.batchSizes = try batch.split(separator: ",").map {
-            guard let n = Int($0), n > 0 else { throw ValidationError("bad --batch \(batch)") }
-            return n
-        }
+        options.batchSizes = try positiveIntegers(batch, option: "--batch")
         options.inputLength = inputLength
         options.newTokens = newTokens
         options.runs = runs
@@ -193,5 +184,15 @@ struct BARTBenchCommand: AsyncParsableCommand {
     private func loadAverage() -> String {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "n/a" }
         return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+}
+
+/// A comma-separated list of positive integers (`1,4,16`; spaces around items allowed).
+func positiveIntegers(_ text: String, option: String) throws -> [Int] {
+    try text.split(separator: ",").map {
+        guard let n = Int($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
+            throw ValidationError("\(option) takes positive integers separated by commas, got '\(text)'")
+        }
+        return n
     }
 }
