@@ -35,6 +35,7 @@ extension BartModel {
         state.rowsPerItem = rowsPerItem
         state.encoderLength = encoder.length
         state.position = 0
+        state.threads = BLAS.threads
         computeCrossKeysValues(encoder, state: state)
     }
 
@@ -165,19 +166,20 @@ extension BartModel {
             let itemStride = s.encoderCapacity * d
             for r in 0..<rows {
                 let item = r / s.rowsPerItem
-                Attention.cached(
+                Attention.interleaved(
                     q: s.q.pointer + r * d,
                     keys: s.crossKeys[l].pointer + item * itemStride,
                     values: s.crossValues[l].pointer + item * itemStride,
-                    headStride: headDim, rowStride: d, length: s.encoderLength, heads: heads, headDim: headDim,
-                    scale: attentionScale, keyMask: s.crossMask + item * s.encoderCapacity,
+                    length: s.encoderLength, heads: heads, headDim: headDim, scale: attentionScale,
+                    keyMask: s.crossMask + item * s.encoderCapacity,
                     scores: s.scores.pointer, out: s.attention.pointer + r * d)
             }
         }
         timed(.decoderCrossProjections) { ca.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
         addAndNorm(h, s.residual.pointer, layer.crossAttentionNorm, rows: rows, phase: .decoderNormResidual)
         feedForward(h, fc1: layer.fc1, fc2: layer.fc2, norm: layer.finalNorm, rows: rows, ffn: s.ffn.pointer,
-                    residual: s.residual.pointer, phases: (.decoderFFN, .decoderGELU, .decoderNormResidual))
+                    residual: s.residual.pointer, threads: s.threads,
+                    phases: (.decoderFFN, .decoderGELU, .decoderNormResidual))
     }
 
     /// Beam reordering: afterwards row `r` holds the self-attention cache that row `source[r]` held.

@@ -55,7 +55,8 @@ extension BartModel {
         // Sequences are independent, so the encoder runs one at a time: its GEMMs are still
         // [length × d_model] by [d_model × n] (large enough for OpenBLAS), and the scratch (activations,
         // FFN, scores) is sized for one sequence instead of the whole batch.
-        let s = encoderScratch(rows: length, keyLength: length)
+        let threads = BLAS.threads
+        let s = encoderScratch(rows: length, keyLength: length, threads: threads)
         var mask = [UInt8](repeating: 0, count: batch * length)
         let hidden = [Float](unsafeUninitializedCapacity: batch * itemSize) { buffer, initialized in
             for b in 0..<batch {
@@ -63,7 +64,7 @@ extension BartModel {
                     embedEncoderInput(inputs[b], userRow: userRows[b], length: length, scratch: s)
                 }
                 for layer in weights.encoderLayers {
-                    encoderLayer(layer, length: length, scratch: s)
+                    encoderLayer(layer, length: length, threads: threads, scratch: s)
                 }
                 (buffer.baseAddress! + b * itemSize).initialize(from: s.hidden.pointer, count: itemSize)
                 for i in 0..<length { mask[b * length + i] = s.mask[i] }
@@ -75,10 +76,15 @@ extension BartModel {
             coldStart: userRows.map { $0 == 0 }, dModel: d)
     }
 
-    private func encoderScratch(rows: Int, keyLength: Int) -> EncoderScratch {
-        if let s = encoderScratch, s.rows >= rows, s.keyLength >= keyLength { return s }
+    private func encoderScratch(rows: Int, keyLength: Int, threads: Int) -> EncoderScratch {
+        let scoresCount = Attention.scoresCapacity(
+            queryLength: rows, keyLength: keyLength, heads: heads, threads: threads)
+        if let s = encoderScratch, s.rows >= rows, s.keyLength >= keyLength, s.scores.count >= scoresCount {
+            return s
+        }
         let s = EncoderScratch(
-            rows: rows, keyLength: keyLength, dModel: config.dModel, ffnDim: config.encoderFFNDim)
+            rows: rows, keyLength: keyLength, dModel: config.dModel, ffnDim: config.encoderFFNDim,
+            scoresCount: scoresCount)
         encoderScratch = s
         return s
     }
@@ -115,7 +121,7 @@ extension BartModel {
         weights.encoderEmbeddingNorm.apply(s.hidden.pointer, rows: length)
     }
 
-    private func encoderLayer(_ layer: BartEncoderLayerWeights, length: Int, scratch s: EncoderScratch) {
+    private func encoderLayer(_ layer: BartEncoderLayerWeights, length: Int, threads: Int, scratch s: EncoderScratch) {
         let d = config.dModel
         let rows = length
         let h = s.hidden.pointer
@@ -129,13 +135,14 @@ extension BartModel {
             Attention.full(
                 q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, ld: d,
                 queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
-                keyMask: s.mask, causal: false,
+                keyMask: s.mask, causal: false, threads: threads,
                 scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
         }
         timed(.encoderProjections) { attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
         addAndNorm(h, s.residual.pointer, layer.selfAttentionNorm, rows: rows, phase: .encoderNormResidual)
         feedForward(h, fc1: layer.fc1, fc2: layer.fc2, norm: layer.finalNorm, rows: rows, ffn: s.ffn.pointer,
-                    residual: s.residual.pointer, phases: (.encoderFFN, .encoderGELU, .encoderNormResidual))
+                    residual: s.residual.pointer, threads: threads,
+                    phases: (.encoderFFN, .encoderGELU, .encoderNormResidual))
     }
 }
 
@@ -154,10 +161,10 @@ extension BartModel {
     /// `h = norm(h + fc2(act(fc1(h))))`, with `ffn` and `residual` as scratch.
     @inline(__always)
     func feedForward(_ h: UnsafeMutablePointer<Float>, fc1: Linear, fc2: Linear, norm: LayerNorm, rows: Int,
-                     ffn: UnsafeMutablePointer<Float>, residual: UnsafeMutablePointer<Float>,
+                     ffn: UnsafeMutablePointer<Float>, residual: UnsafeMutablePointer<Float>, threads: Int,
                      phases: (ffn: BartProfile.Phase, activation: BartProfile.Phase, norm: BartProfile.Phase)) {
         timed(phases.ffn) { fc1.apply(h, rows: rows, into: ffn) }
-        timed(phases.activation) { activation.apply(ffn, count: rows * fc1.outFeatures) }
+        timed(phases.activation) { activation.apply(ffn, count: rows * fc1.outFeatures, threads: threads) }
         timed(phases.ffn) { fc2.apply(ffn, rows: rows, into: residual) }
         addAndNorm(h, residual, norm, rows: rows, phase: phases.norm)
     }

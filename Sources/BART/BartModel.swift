@@ -33,13 +33,12 @@ public final class BartModel {
     var decoderState: DecoderState?
     /// When set, forward passes add their time per phase to it (see `BartProfile`).
     public var profile: BartProfile?
-    /// bfloat16 screen of the output projection for exact single-row greedy argmax (`ScreenedArgmax`).
-    var logitScreen: BFloat16Matrix?
+    /// int8 screen of the output projection for exact single-row greedy argmax (`ScreenedArgmax`).
+    var logitScreen: Int8Matrix?
     /// Whether single-row greedy generation uses the screened output projection. The tokens are the same
-    /// either way; it reads half the output-projection bytes per step but its kernel is single-threaded
-    /// SSE, so it only wins with one BLAS thread (measured ~10% on that phase) and costs vocab·d_model·2
-    /// bytes of memory. Off by default.
-    public var screenedGreedyArgmax = false
+    /// either way; it reads a quarter of the output-projection bytes per step (its rows are split over the
+    /// BLAS thread count) and costs vocab·d_model bytes of memory, built on first use. On by default.
+    public var screenedGreedyArgmax = true
 
     /// Builds a model from parts; checks that the user table (if any) has `d_model` columns.
     ///
@@ -102,7 +101,7 @@ final class EncoderScratch {
     let hidden, q, k, v, attention, residual, ffn, scores: FloatBuffer
     let mask: UnsafeMutablePointer<UInt8>
 
-    init(rows: Int, keyLength: Int, dModel: Int, ffnDim: Int) {
+    init(rows: Int, keyLength: Int, dModel: Int, ffnDim: Int, scoresCount: Int) {
         self.rows = rows
         self.keyLength = keyLength
         hidden = FloatBuffer(count: rows * dModel)
@@ -112,7 +111,7 @@ final class EncoderScratch {
         attention = FloatBuffer(count: rows * dModel)
         residual = FloatBuffer(count: rows * dModel)
         ffn = FloatBuffer(count: rows * ffnDim)
-        scores = FloatBuffer(count: keyLength * keyLength)
+        scores = FloatBuffer(count: scoresCount)
         mask = .allocate(capacity: rows)
         mask.initialize(repeating: 0, count: rows)
     }

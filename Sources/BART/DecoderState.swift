@@ -28,6 +28,8 @@ final class DecoderState {
     var rowsPerItem = 1
     var encoderLength = 0
     var position = 0
+    /// Threads for the kernels Prism splits itself (BLAS's count when the session began).
+    var threads = 1
     /// ‖hidden‖₁ of the last screened step (see `ScreenedArgmax`).
     var screenNorm: Float = 0
 
@@ -59,7 +61,7 @@ final class DecoderState {
         v = FloatBuffer(count: rowCapacity * d)
         attention = FloatBuffer(count: rowCapacity * d)
         ffn = FloatBuffer(count: rowCapacity * c.decoderFFNDim)
-        scores = FloatBuffer(count: max(stepCapacity, encoderCapacity))
+        scores = FloatBuffer(count: max(c.encoderAttentionHeads, c.decoderAttentionHeads) * max(stepCapacity, encoderCapacity))
         logits = FloatBuffer(count: rowCapacity * c.vocabSize)
     }
 

@@ -1,25 +1,25 @@
 import TensorKernels
 
-/// Exact greedy argmax with half the output-projection memory traffic, for single-row decoding.
+/// Exact greedy argmax with a quarter of the output-projection memory traffic, for single-row decoding.
 ///
 /// The 50k × d_model output projection is ~45% of the bytes a batch-1 decode step reads. For greedy
-/// decoding only the argmax matters, so the step computes the logits against a bfloat16 copy of the
-/// projection (`BFloat16Matrix`), which bounds each logit's distance to its float32 value by
+/// decoding only the argmax matters, so the step computes the logits against an int8 copy of the
+/// projection (`Int8Matrix`, one scale per row), which bounds each logit's distance to its float32 value by
 /// `‖h‖₁ · slack[j]`. Every token whose interval can still reach the best lower bound is then recomputed
 /// exactly in float32 (usually a handful), and the largest exact logit wins (the first on ties). The result
 /// is the float32 argmax; full float32 logits remain available through `decodeStep(_:)` (used by
-/// `logits`, sampling and beam search). Opt-in: `BartModel.screenedGreedyArgmax`.
+/// `logits`, sampling and beam search). On by default; `BartModel.screenedGreedyArgmax` turns it off.
 extension BartModel {
-    /// Builds the bfloat16 screen of the output projection (once; ~vocab·d_model·2 bytes).
+    /// Builds the int8 screen of the output projection (once; ~vocab·d_model bytes).
     public func prepareScreenedArgmax() {
         if logitScreen != nil { return }
         let head = weights.lmHead
         logitScreen = head.weight.withUnsafeBufferPointer {
-            BFloat16Matrix($0.baseAddress!, rows: head.outFeatures, cols: head.inFeatures)
+            Int8Matrix($0.baseAddress!, rows: head.outFeatures, cols: head.inFeatures)
         }
     }
 
-    /// Like `decodeStep(_:)` for one row, but the returned logits are the bfloat16-screened approximations:
+    /// Like `decodeStep(_:)` for one row, but the returned logits are the int8-screened approximations:
     /// pass them (after any logits processors, which only ban or force tokens) to `screenedArgmax(_:)`.
     /// Falls back to exact logits when there is more than one row or no screen was prepared.
     public func decodeStepScreened(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {

@@ -19,8 +19,8 @@ public struct BARTBenchOptions: Sendable {
     /// OpenBLAS threads.
     public var threads: Int = 1
     public var seed: UInt64 = 0
-    /// Batch-1 greedy steps use the bfloat16-screened exact argmax (`BartModel.screenedGreedyArgmax`).
-    public var screenedArgmax = false
+    /// Batch-1 greedy steps use the int8-screened exact argmax (`BartModel.screenedGreedyArgmax`).
+    public var screenedArgmax = true
 
     public init() {}
 }
@@ -100,7 +100,7 @@ public enum BARTBench {
         ]
         if options.threads > 1 {
             // OpenBLAS reads it when the library loads: idle BLAS threads spin for ~2^28 cycles by default,
-            // holding the second core that the bfloat16 screen's own thread (and everything else) needs.
+            // holding the second core that the int8 screen's own thread (and everything else) needs.
             let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "unset"
             lines.insert("OPENBLAS_THREAD_TIMEOUT=\(timeout) (4 makes idle OpenBLAS threads sleep at once; set it before starting)", at: 1)
         }

@@ -56,7 +56,7 @@ public final class BartGenerator {
         let sampler = config.doSample ? Sampler(vocab: vocab, config: config) : nil
         var rngs = seeds.map { SeededGenerator(seed: $0) }
         try model.beginDecoding(encoder, rowsPerItem: 1, maxSteps: maxLength - 1)
-        // One greedy row: exact argmax from a bfloat16-screened output projection (see `ScreenedArgmax`).
+        // One greedy row: exact argmax from an int8-screened output projection (see `ScreenedArgmax`).
         let screened = sampler == nil && rows == 1 && model.screenedGreedyArgmax
         if screened { model.prepareScreenedArgmax() }
 

@@ -117,8 +117,9 @@ struct BARTBenchCommand: AsyncParsableCommand {
     var python = ""
     @Option(help: "Reference engines, comma-separated (torch, ctranslate2); ctranslate2 is skipped when not installed.")
     var engines = "torch,ctranslate2"
-    @Flag(help: "Batch 1: pick greedy tokens with the bfloat16-screened exact argmax (BartModel.screenedGreedyArgmax).")
-    var screenedArgmax = false
+    @Flag(inversion: .prefixedNo,
+          help: "Batch 1: pick greedy tokens with the int8-screened exact argmax (BartModel.screenedGreedyArgmax).")
+    var screenedArgmax = true
 
     func run() async throws {
         var options = BARTBenchOptions()

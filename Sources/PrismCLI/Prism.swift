@@ -10,6 +10,33 @@ struct Prism: AsyncParsableCommand {
         subcommands: [BrokerCommand.self, WorkerCommand.self, CallCommand.self, HealthCommand.self, DataCommand.self,
                       DistillCommand.self, ExplainCommand.self, ReplayCommand.self, BenchCommand.self]
     )
+
+    /// Checks the CPU before any kernel code can run, then parses and runs the command.
+    static func main() async {
+        #if PRISM_KERNELS_NEED_AVX2
+        let missing = CPUFeatures.missing(["avx2", "fma"])
+        if !missing.isEmpty {
+            FileHandle.standardError.write(Data((
+                "prism: this build's kernels need AVX2 and FMA; this CPU lacks \(missing.joined(separator: ", ")). "
+                    + "Rebuild with PRISM_PORTABLE_BUILD=1 swift build -c release\n").utf8))
+            Foundation.exit(78)  // EX_CONFIG
+        }
+        #endif
+        await main(nil)
+    }
+}
+
+/// CPU feature flags as Linux reports them in `/proc/cpuinfo`.
+enum CPUFeatures {
+    /// The flags in `required` the CPU does not report; empty when all are present or when the flags
+    /// cannot be read (not Linux): then nothing is claimed missing.
+    static func missing(_ required: [String]) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        let flags = Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        return required.filter { !flags.contains($0) }
+    }
 }
 
 /// Options every long-running command shares.

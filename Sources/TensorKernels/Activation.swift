@@ -15,6 +15,26 @@ public enum Activation: String, Sendable, CaseIterable {
     case swish
     case tanh
 
+    /// Applies the activation to `count` floats in place, split over `threads` pieces when the array is
+    /// large (the encoder's `[400 × 3072]` GELU is ~25 ms on one core).
+    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
+        let parts = min(threads, count / Activation.minimumPerThread)
+        if parts <= 1 {
+            apply(x, count: count)
+            return
+        }
+        let address = UInt(bitPattern: x)
+        Parallel.forEachRange(count: count / 8, parts: parts) { range in
+            let base = UnsafeMutablePointer<Float>(bitPattern: address)! + range.lowerBound * 8
+            // The last piece also takes the tail past the last multiple of 8.
+            let end = range.upperBound == count / 8 ? count : range.upperBound * 8
+            self.apply(base, count: end - range.lowerBound * 8)
+        }
+    }
+
+    /// Below this many floats per thread, splitting costs more than it saves.
+    static let minimumPerThread = 32_768
+
     /// Applies the activation to `count` floats in place.
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Scaled dot-product attention over heads laid out side by side in each row.
 ///
 /// For head `h`, a row's slice `[h·headDim, (h+1)·headDim)` holds that head's vector. Scores are
@@ -10,15 +12,52 @@ public enum Attention {
     ///   - q: `[queryLength × ld]`; `k`, `v`: `[keyLength × ld]`.
     ///   - keyMask: `keyLength` bytes, nonzero = attend; `nil` = all keys visible.
     ///   - causal: query `i` sees keys `0...i` only.
-    ///   - scores: scratch of at least `queryLength · keyLength` floats.
+    ///   - threads: with more than one, the heads are split into that many groups run at once, each with
+    ///     single-threaded BLAS (the per-head products are small, and softmax is not BLAS work).
+    ///   - scores: scratch of at least `scoresCapacity(...)` floats.
     ///   - out: `[queryLength × ldOut]`, written head by head.
     public static func full(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
         queryLength: Int, keyLength: Int, heads: Int, headDim: Int, scale: Float,
-        keyMask: UnsafePointer<UInt8>?, causal: Bool,
+        keyMask: UnsafePointer<UInt8>?, causal: Bool, threads: Int = 1,
         scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, ldOut: Int
     ) {
-        for h in 0..<heads {
+        let parts = min(threads, heads)
+        let head = Head(
+            q: q, k: k, v: v, ld: ld, queryLength: queryLength, keyLength: keyLength, headDim: headDim,
+            scale: scale, keyMask: keyMask, causal: causal, out: out, ldOut: ldOut)
+        if parts <= 1 {
+            for h in 0..<heads { head.run(h, scores: scores) }
+            return
+        }
+        let scoresAddress = UInt(bitPattern: scores)
+        let perPart = queryLength * keyLength
+        Parallel.withSingleThreadedBLAS {
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let partScores = UnsafeMutablePointer<Float>(bitPattern: scoresAddress)! + part * perPart
+                for h in (heads * part / parts)..<(heads * (part + 1) / parts) {
+                    head.run(h, scores: partScores)
+                }
+            }
+        }
+    }
+
+    /// Floats of `scores` scratch that `full` needs for these sizes and thread count.
+    public static func scoresCapacity(queryLength: Int, keyLength: Int, heads: Int, threads: Int) -> Int {
+        max(1, min(threads, heads)) * queryLength * keyLength
+    }
+
+    /// One head of `full`: reads only its slices of `q`, `k`, `v` and writes only its slice of `out`.
+    private struct Head: @unchecked Sendable {
+        let q, k, v: UnsafePointer<Float>
+        let ld, queryLength, keyLength, headDim: Int
+        let scale: Float
+        let keyMask: UnsafePointer<UInt8>?
+        let causal: Bool
+        let out: UnsafeMutablePointer<Float>
+        let ldOut: Int
+
+        func run(_ h: Int, scores: UnsafeMutablePointer<Float>) {
             let offset = h * headDim
             BLAS.gemmNT(
                 m: queryLength, n: keyLength, k: headDim, alpha: scale,

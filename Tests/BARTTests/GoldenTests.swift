@@ -1,6 +1,7 @@
 import BART
 import Foundation
 import Generation
+import TensorKernels
 import XCTest
 
 /// Compares the Swift model with transformers' outputs recorded in goldens.json.
@@ -25,6 +26,15 @@ final class GoldenTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The same goldens with two BLAS threads: the encoder's attention heads and GELU are then split
+    /// over threads by Prism itself.
+    func testEncoderOutputsMatchTransformersWithTwoThreads() throws {
+        let before = BLAS.threads
+        BLAS.setThreads(2)
+        defer { BLAS.setThreads(before) }
+        try testEncoderOutputsMatchTransformers()
     }
 
     func testLogitsMatchTransformers() throws {

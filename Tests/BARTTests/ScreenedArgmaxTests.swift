@@ -3,7 +3,7 @@ import Generation
 import TensorKernels
 import XCTest
 
-/// Screened greedy argmax (bfloat16 output projection + exact recheck) picks the float32 argmax.
+/// Screened greedy argmax (int8 output projection + exact recheck) picks the float32 argmax.
 final class ScreenedArgmaxTests: XCTestCase {
     func testScreenedGreedyEqualsExactGreedy() throws {
         let config = BartConfig(
@@ -26,11 +26,11 @@ final class ScreenedArgmaxTests: XCTestCase {
         }
     }
 
-    func testBFloat16SlackBoundsTheError() {
+    func testInt8SlackBoundsTheError() {
         let (rows, cols) = (50, 96)
         let w = (0..<(rows * cols)).map { Float(sin(Double($0) * 0.731)) * 0.05 }
         let x = (0..<cols).map { Float(cos(Double($0) * 0.37)) * 3 }
-        let screen = w.withUnsafeBufferPointer { BFloat16Matrix($0.baseAddress!, rows: rows, cols: cols) }
+        let screen = w.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, rows: rows, cols: cols) }
         var y = [Float](repeating: 0, count: rows)
         screen.multiply(x, bias: nil, into: &y)
         let norm = x.reduce(0) { $0 + abs($1) }
@@ -42,12 +42,12 @@ final class ScreenedArgmaxTests: XCTestCase {
 
     /// Rows split over threads give exactly the single-threaded products; rows whose length is not a
     /// multiple of 16 (the scalar path) stay within the slack bound too.
-    func testBFloat16ThreadedAndScalarPaths() {
+    func testInt8ThreadedAndScalarPaths() {
         for (rows, cols) in [(3000, 64), (40, 100)] {
             let w = (0..<(rows * cols)).map { Float(sin(Double($0) * 0.917)) * 0.04 }
             let x = (0..<cols).map { Float(cos(Double($0) * 0.53)) * 2 }
             let bias = (0..<rows).map { Float($0 % 7) * 0.01 }
-            let screen = w.withUnsafeBufferPointer { BFloat16Matrix($0.baseAddress!, rows: rows, cols: cols) }
+            let screen = w.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, rows: rows, cols: cols) }
             var one = [Float](repeating: 0, count: rows)
             var two = [Float](repeating: 0, count: rows)
             screen.multiply(x, bias: bias, into: &one, threads: 1)

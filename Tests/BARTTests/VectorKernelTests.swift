@@ -63,33 +63,89 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
+    /// `cached` (SIMD and BLAS paths) and `interleaved` (the cross-attention kernel, including a head size
+    /// that is not a multiple of 16 floats and one that falls back to `cached`) against a Double reference.
     func testStridedCachedAttentionMatchesNaive() {
-        let (heads, headDim, length) = (2, 8, 600)
-        let width = heads * headDim
-        let keys = (0..<(length * width)).map { Float(sin(Double($0) * 0.37)) }
-        let values = (0..<(length * width)).map { Float(cos(Double($0) * 0.11)) }
-        let q = (0..<width).map { Float(sin(Double($0) * 1.3)) }
-        var mask = [UInt8](repeating: 1, count: length)
-        mask[3] = 0
-        for n in [10, length] {  // the SIMD path and the BLAS path
-            var out = [Float](repeating: 0, count: width)
-            var scores = [Float](repeating: 0, count: length)
-            Attention.cached(
-                q: q, keys: keys, values: values, headStride: headDim, rowStride: width, length: n,
-                heads: heads, headDim: headDim, scale: 0.5, keyMask: mask, scores: &scores, out: &out)
-            for h in 0..<heads {
-                var p = (0..<n).map { j -> Double in
-                    if mask[j] == 0 { return -.infinity }
-                    return 0.5 * (0..<headDim).reduce(0.0) { $0 + Double(q[h * headDim + $1] * keys[j * width + h * headDim + $1]) }
-                }
-                let m = p.max()!
-                p = p.map { Foundation.exp($0 - m) }
-                let z = p.reduce(0, +)
-                for dd in 0..<headDim {
-                    let expected = (0..<n).reduce(0.0) { $0 + p[$1] / z * Double(values[$1 * width + h * headDim + dd]) }
-                    XCTAssertEqual(Double(out[h * headDim + dd]), expected, accuracy: 1e-5, "n \(n) head \(h)")
+        for (heads, headDim) in [(2, 8), (3, 24), (2, 12)] {
+            let length = 600
+            let width = heads * headDim
+            let keys = (0..<(length * width)).map { Float(sin(Double($0) * 0.37)) }
+            let values = (0..<(length * width)).map { Float(cos(Double($0) * 0.11)) }
+            let q = (0..<width).map { Float(sin(Double($0) * 1.3)) }
+            var mask = [UInt8](repeating: 1, count: length)
+            mask[3] = 0
+            for n in [10, length] {  // the SIMD path and the BLAS path of `cached`
+                for kernel in ["cached", "interleaved"] {
+                    var out = [Float](repeating: .nan, count: width)
+                    var scores = [Float](repeating: 0, count: heads * length)
+                    if kernel == "cached" {
+                        Attention.cached(
+                            q: q, keys: keys, values: values, headStride: headDim, rowStride: width, length: n,
+                            heads: heads, headDim: headDim, scale: 0.5, keyMask: mask, scores: &scores, out: &out)
+                    } else {
+                        Attention.interleaved(
+                            q: q, keys: keys, values: values, length: n, heads: heads, headDim: headDim, scale: 0.5,
+                            keyMask: mask, scores: &scores, out: &out)
+                    }
+                    for h in 0..<heads {
+                        var p = (0..<n).map { j -> Double in
+                            if mask[j] == 0 { return -.infinity }
+                            return 0.5 * (0..<headDim).reduce(0.0) {
+                                $0 + Double(q[h * headDim + $1] * keys[j * width + h * headDim + $1])
+                            }
+                        }
+                        let m = p.max()!
+                        p = p.map { Foundation.exp($0 - m) }
+                        let z = p.reduce(0, +)
+                        for dd in 0..<headDim {
+                            let expected = (0..<n).reduce(0.0) {
+                                $0 + p[$1] / z * Double(values[$1 * width + h * headDim + dd])
+                            }
+                            XCTAssertEqual(Double(out[h * headDim + dd]), expected, accuracy: 1e-5,
+                                           "\(kernel) heads \(heads)×\(headDim) n \(n) head \(h)")
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// Work split over threads (GELU over pieces of the array, encoder attention over groups of heads with
+    /// single-threaded BLAS inside) gives what the one-thread path gives.
+    func testThreadedActivationAndFullAttention() {
+        let count = 3 * 32_768 + 13  // three pieces, and a tail that is not a multiple of 8
+        let x = (0..<count).map { Float(sin(Double($0) * 0.013)) * 4 }
+        var one = x, two = x
+        one.withUnsafeMutableBufferPointer { Activation.gelu.apply($0.baseAddress!, count: count, threads: 1) }
+        two.withUnsafeMutableBufferPointer { Activation.gelu.apply($0.baseAddress!, count: count, threads: 3) }
+        XCTAssertEqual(one, two)
+        XCTAssertNotEqual(one, x)
+
+        let (heads, headDim, length) = (5, 16, 37)
+        let width = heads * headDim
+        let q = (0..<(length * width)).map { Float(sin(Double($0) * 0.7)) }
+        let k = (0..<(length * width)).map { Float(cos(Double($0) * 0.3)) }
+        let v = (0..<(length * width)).map { Float(sin(Double($0) * 0.05)) }
+        var mask = [UInt8](repeating: 1, count: length)
+        mask[length - 1] = 0
+        let before = BLAS.threads
+        BLAS.setThreads(2)
+        defer { BLAS.setThreads(before) }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            var out = [Float](repeating: .nan, count: length * width)
+            var scores = [Float](repeating: 0, count: Attention.scoresCapacity(
+                queryLength: length, keyLength: length, heads: heads, threads: threads))
+            Attention.full(
+                q: q, k: k, v: v, ld: width, queryLength: length, keyLength: length, heads: heads,
+                headDim: headDim, scale: 0.25, keyMask: mask, causal: threads == 3, threads: threads,
+                scores: &scores, out: &out, ldOut: width)
+            results.append(out)
+            XCTAssertEqual(BLAS.threads, 2, "the BLAS thread count is restored")
+        }
+        for (a, b) in zip(results[0], results[1]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertFalse(results[1].contains { $0.isNaN })
+        // Causal (threads 3): the first query sees only the first key, so its output is that key's value.
+        for dd in 0..<width { XCTAssertEqual(results[2][dd], v[dd], accuracy: 1e-6) }
     }
 }
