@@ -96,7 +96,7 @@ public final class PrismClient: Sendable {
     /// A call still unanswered at its deadline returns a local DEADLINE_EXCEEDED reply.
     public func send(_ envelope: Envelope) async -> (reply: Reply, attempts: Int) {
         var envelope = envelope
-        if envelope.requestID.isEmpty { envelope.requestID = UUID().uuidString }
+        if envelope.requestID.isEmpty { envelope.requestID = RequestID.make() }
         if envelope.deadlineUnixMs == 0 { envelope.deadlineUnixMs = unixTimeMs() + configuration.defaultTimeoutMs }
         if envelope.attempt == 0 { envelope.attempt = 1 }
         let request = envelope
@@ -114,7 +114,7 @@ public final class PrismClient: Sendable {
     public func call(service: String, method: String = "", body: Data, metadata: [String: String] = [:],
                      timeoutMs: Int64? = nil, requestID: String? = nil) async throws(PrismClientError) -> CallResult {
         var envelope = Envelope()
-        envelope.requestID = requestID ?? UUID().uuidString
+        envelope.requestID = requestID ?? RequestID.make()
         envelope.service = service
         envelope.method = method
         envelope.body = body
@@ -135,7 +135,7 @@ public final class PrismClient: Sendable {
     public func health(service: String = "", timeoutMs: Int64 = 2_000) async -> HealthReply? {
         var request = HealthRequest()
         request.service = service
-        request.requestID = UUID().uuidString
+        request.requestID = RequestID.make()
         let deadline = unixTimeMs() + timeoutMs
         return await withCheckedContinuation { continuation in
             mailbox.post(.health(request, deadline: deadline, continuation))

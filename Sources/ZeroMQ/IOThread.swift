@@ -17,9 +17,18 @@ public final class Mailbox<Command: Sendable>: Sendable {
     }
 
     /// Queues a command and wakes the owning thread.
+    ///
+    /// Only the post that finds the queue empty writes to the wake-up pipe: a later one joins a queue whose
+    /// first command's byte is already on its way, and `take` drains the pipe *before* it empties the queue,
+    /// so it collects every command appended up to then (a busy client posting from many tasks makes one
+    /// system call per batch instead of one per call).
     public func post(_ command: Command) {
-        queue.withLock { $0.append(command) }
-        wakeup.signal()
+        let wasEmpty = queue.withLock { commands in
+            let wasEmpty = commands.isEmpty
+            commands.append(command)
+            return wasEmpty
+        }
+        if wasEmpty { wakeup.signal() }
     }
 
     /// Takes every queued command, oldest first. Called by the owning thread.
