@@ -5,7 +5,7 @@ import PrismWire
 /// Lives on the broker's I/O thread: the label-keyed caches are not shared.
 final class BrokerMetrics {
     private var requests: [String: Counter] = [:]
-    private var replies: [String: Counter] = [:]
+    private var replies: [String: [StatusCode: Counter]] = [:]
     private var redispatches: [String: Counter] = [:]
     private var queueDepth: [String: Gauge] = [:]
     private var inFlight: [String: Gauge] = [:]
@@ -23,10 +23,15 @@ final class BrokerMetrics {
     }
 
     func replied(service: String, code: StatusCode, elapsedMs: Int64) {
-        let key = service + "\u{0}" + code.name
-        cached(&replies, key) {
-            Counter(label: "prism_broker_replies_total", dimensions: [("service", service), ("code", code.name)])
-        }.increment()
+        // Two levels, so that the hot path builds no key string per reply.
+        let counter: Counter
+        if let known = replies[service]?[code] {
+            counter = known
+        } else {
+            counter = Counter(label: "prism_broker_replies_total", dimensions: [("service", service), ("code", code.name)])
+            replies[service, default: [:]][code] = counter
+        }
+        counter.increment()
         latency.recordMilliseconds(elapsedMs)
     }
 
