@@ -98,6 +98,10 @@ final class BrokerLoop {
     var state: BrokerState
     var drainUntil: Int64?
     var lastPublished: Int64 = 0
+    /// While a worker's reply is being handled: its request id and body frame as received. When the state
+    /// machine answers that request with the reply unchanged, the frame is forwarded as is instead of
+    /// being encoded again (see `drainBackend`).
+    var forwarding: (requestID: String, body: [UInt8])?
 
     init(server: BrokerServer) throws {
         let config = server.configuration
@@ -213,6 +217,11 @@ final class BrokerLoop {
             guard let routing = frames.first else { continue }
             do {
                 let message = try WorkerMessage.decode(frames.dropFirst(), maxBodyBytes: state.configuration.maxBodyBytes)
+                // The broker only fills in an empty worker id; otherwise the client gets the worker's bytes.
+                if case .reply(let reply) = message, !reply.workerID.isEmpty, frames.count == 4 {
+                    forwarding = (reply.requestID, frames[3])
+                }
+                defer { forwarding = nil }
                 execute(state.handle(worker: PeerID(routing), message, now: unixTimeMs()))
             } catch {
                 metrics.malformedMessage(socket: "backend", reason: error.metricReason)
@@ -225,7 +234,11 @@ final class BrokerLoop {
             switch action {
             case .reply(let client, let reply, let service, let elapsedMs):
                 metrics.replied(service: service, code: reply.status.code, elapsedMs: elapsedMs)
-                send(frontend, to: client, ClientResponse.reply(reply).frames)
+                if let forwarding, forwarding.requestID == reply.requestID {
+                    send(frontend, to: client, [ProtocolTag.client, [Command.reply.rawValue], forwarding.body])
+                } else {
+                    send(frontend, to: client, ClientResponse.reply(reply).frames)
+                }
             case .health(let client, let health):
                 send(frontend, to: client, ClientResponse.health(health).frames)
             case .dispatch(let worker, let envelope):
