@@ -235,7 +235,7 @@ final class BrokerLoop {
             case .reply(let client, let reply, let service, let elapsedMs):
                 metrics.replied(service: service, code: reply.status.code, elapsedMs: elapsedMs)
                 if let forwarding, forwarding.requestID == reply.requestID {
-                    send(frontend, to: client, [ProtocolTag.client, [Command.reply.rawValue], forwarding.body])
+                    send(frontend, to: client, ClientResponse.replyFrames(encoded: forwarding.body))
                 } else {
                     send(frontend, to: client, ClientResponse.reply(reply).frames)
                 }

@@ -39,6 +39,12 @@ public enum ClientResponse: Sendable, Equatable {
         }
     }
 
+    /// The frames of `.reply` for a `Reply` already in its protobuf encoding (a broker forwarding a
+    /// worker's reply as received).
+    public static func replyFrames(encoded reply: [UInt8]) -> [[UInt8]] {
+        [ProtocolTag.client, [Command.reply.rawValue], reply]
+    }
+
     public static func decode(_ frames: ArraySlice<[UInt8]>, maxBodyBytes: Int = .max) throws(WireError) -> ClientResponse {
         let (command, body) = try parse(frames, tag: ProtocolTag.client, maxBodyBytes: maxBodyBytes)
         switch command {

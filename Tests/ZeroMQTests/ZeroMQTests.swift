@@ -1,3 +1,4 @@
+import Dispatch
 import XCTest
 import Synchronization
 import ZeroMQ
@@ -69,6 +70,29 @@ final class ZeroMQTests: XCTestCase {
         for i in 0..<3 { mailbox.post(i) }
         await thread.join()
         XCTAssertEqual(received.value, 3)
+    }
+
+    /// Posts from several threads at once, taken only when the poller reports the wake-up pipe readable:
+    /// a post that joined a non-empty queue without signalling must still be collected (nothing stranded).
+    func testConcurrentPostsAreAllTakenOnWakeUps() async throws {
+        let mailbox = try Mailbox<Int>()
+        let received = Mailbox<Int>.Counter()
+        let total = 4 * 2_000
+        let thread = IOThread(name: "test-many") {
+            var poller = Poller()
+            let index = poller.add(fileDescriptor: mailbox.wakeup.readDescriptor)
+            // Bounded in time: a lost wake-up leaves commands in the queue and fails the count below.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while received.value < total && ContinuousClock.now < deadline {
+                _ = try? poller.poll(timeoutMs: 50)
+                if poller.isReadable(index) { received.add(mailbox.take().count) }
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for i in 0..<2_000 { mailbox.post(worker * 2_000 + i) }
+        }
+        await thread.join()
+        XCTAssertEqual(received.value, total)
     }
 
     func testClosedSocketFailsCleanly() throws {
