@@ -167,12 +167,14 @@ let package = Package(
         // MARK: Model runtime
         // OpenBLAS (Debian libopenblas-dev, pthread variant) through its CBLAS header.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // A software prefetch hint for the kernels (header-only).
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         // Memory-mapped safetensors reader (F32/F16/BF16 → F32).
         .target(name: "SafeTensors"),
         // CPU kernels over OpenBLAS: linear layers, layer norm, activations, softmax, attention.
         .target(
             name: "TensorKernels",
-            dependencies: ["COpenBLAS"],
+            dependencies: ["COpenBLAS", "CPrefetch"],
             swiftSettings: kernelSwiftSettings,
             linkerSettings: [.linkedLibrary("m")]
         ),

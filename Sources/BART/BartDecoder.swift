@@ -21,21 +21,23 @@ extension BartModel {
         let rows = encoder.batch * rowsPerItem
         let reorder = rowsPerItem > 1
         let state: DecoderState
+        let threads = BLAS.threads
         if let s = decoderState,
-           s.fits(rows: rows, items: encoder.batch, steps: maxSteps, encoderLength: encoder.length, reorder: reorder) {
+           s.fits(rows: rows, items: encoder.batch, steps: maxSteps, encoderLength: encoder.length, reorder: reorder,
+                  threads: threads) {
             state = s
         } else {
             decoderState = nil
             state = DecoderState(
                 rowCapacity: rows, itemCapacity: encoder.batch, stepCapacity: maxSteps,
-                encoderCapacity: encoder.length, withReorder: reorder, config: config)
+                encoderCapacity: encoder.length, withReorder: reorder, threads: threads, config: config)
             decoderState = state
         }
         state.rows = rows
         state.rowsPerItem = rowsPerItem
         state.encoderLength = encoder.length
         state.position = 0
-        state.threads = BLAS.threads
+        state.threads = threads
         computeCrossKeysValues(encoder, state: state)
     }
 
@@ -164,15 +166,19 @@ extension BartModel {
         timed(.decoderCrossProjections) { ca.q.apply(h, rows: rows, into: s.q.pointer) }
         timed(.decoderCrossAttention) {
             let itemStride = s.encoderCapacity * d
-            for r in 0..<rows {
-                let item = r / s.rowsPerItem
-                Attention.interleaved(
-                    q: s.q.pointer + r * d,
-                    keys: s.crossKeys[l].pointer + item * itemStride,
-                    values: s.crossValues[l].pointer + item * itemStride,
-                    length: s.encoderLength, heads: heads, headDim: headDim, scale: attentionScale,
-                    keyMask: s.crossMask + item * s.encoderCapacity,
-                    scores: s.scores.pointer, out: s.attention.pointer + r * d)
+            let keys = s.crossKeys[l].pointer, values = s.crossValues[l].pointer
+            // Rows are independent: with several (beams, a batch) they are split over the threads, each
+            // part with its own scores scratch. One row stays on this thread (see `Attention.interleaved`).
+            Parallel.forEachPart(count: rows, parts: min(s.threads, rows / 2)) { part, range in
+                let scores = s.scores.pointer + part * s.scoresPerPart
+                for r in range {
+                    let item = r / s.rowsPerItem
+                    Attention.interleaved(
+                        q: s.q.pointer + r * d, keys: keys + item * itemStride, values: values + item * itemStride,
+                        length: s.encoderLength, heads: heads, headDim: headDim, scale: attentionScale,
+                        keyMask: s.crossMask + item * s.encoderCapacity,
+                        scores: scores, out: s.attention.pointer + r * d)
+                }
             }
         }
         timed(.decoderCrossProjections) { ca.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }

@@ -21,7 +21,12 @@ final class DecoderState {
     let crossValues: [FloatBuffer]
     let crossMask: UnsafeMutablePointer<UInt8>
 
-    let hidden, residual, q, k, v, attention, ffn, scores, logits: FloatBuffer
+    let hidden, residual, q, k, v, attention, ffn, logits: FloatBuffer
+    /// Attention scores: one `scoresPerPart` slice per thread that may split a step's rows.
+    let scores: FloatBuffer
+    let scoresPerPart: Int
+    /// Threads the scores were sized for.
+    let threadCapacity: Int
 
     // The current session.
     var rows = 0
@@ -35,7 +40,7 @@ final class DecoderState {
 
     init(
         rowCapacity: Int, itemCapacity: Int, stepCapacity: Int, encoderCapacity: Int, withReorder: Bool,
-        config c: BartConfig
+        threads: Int, config c: BartConfig
     ) {
         self.rowCapacity = rowCapacity
         self.itemCapacity = itemCapacity
@@ -61,14 +66,16 @@ final class DecoderState {
         v = FloatBuffer(count: rowCapacity * d)
         attention = FloatBuffer(count: rowCapacity * d)
         ffn = FloatBuffer(count: rowCapacity * c.decoderFFNDim)
-        scores = FloatBuffer(count: max(c.encoderAttentionHeads, c.decoderAttentionHeads) * max(stepCapacity, encoderCapacity))
+        threadCapacity = max(1, threads)
+        scoresPerPart = max(c.encoderAttentionHeads, c.decoderAttentionHeads) * max(stepCapacity, encoderCapacity)
+        scores = FloatBuffer(count: threadCapacity * scoresPerPart)
         logits = FloatBuffer(count: rowCapacity * c.vocabSize)
     }
 
     deinit { crossMask.deallocate() }
 
-    func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool) -> Bool {
+    func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool, threads: Int) -> Bool {
         rows <= rowCapacity && items <= itemCapacity && steps <= stepCapacity
-            && encoderLength <= encoderCapacity && (!reorder || withReorder)
+            && encoderLength <= encoderCapacity && (!reorder || withReorder) && threads <= threadCapacity
     }
 }

@@ -4,7 +4,8 @@ import Generation
 import TensorKernels
 
 /// What `prism bench bart` measures: a BART model with random weights (no download), a fixed-length
-/// encoder input and exactly `newTokens` greedy tokens (EOS disabled), at several batch sizes.
+/// encoder input and exactly `newTokens` tokens (EOS disabled; greedy, or beam search with `beams`), at
+/// several batch sizes.
 public struct BARTBenchOptions: Sendable {
     /// Architecture; BART-base by default.
     public var config: BartConfig = .bartBase
@@ -13,6 +14,8 @@ public struct BARTBenchOptions: Sendable {
     /// Generated tokens per request (exactly; EOS and forced EOS are disabled).
     public var newTokens: Int = 40
     public var batchSizes: [Int] = [1, 16]
+    /// Beams per request: 1 is greedy; more runs beam search (no EOS, so every beam runs `newTokens` steps).
+    public var beams: Int = 1
     /// Timed runs per batch size (the median is reported), after `warmupRuns` untimed ones.
     public var runs: Int = 3
     public var warmupRuns: Int = 1
@@ -47,7 +50,7 @@ public enum BARTBench {
         _ options: BARTBenchOptions = BARTBenchOptions(), log: (String) -> Void = { _ in }
     ) throws -> [BARTBenchResult] {
         guard options.runs >= 1, options.inputLength >= 1, options.newTokens >= 1,
-              !options.batchSizes.isEmpty, options.batchSizes.allSatisfy({ $0 >= 1 })
+              options.beams >= 1, !options.batchSizes.isEmpty, options.batchSizes.allSatisfy({ $0 >= 1 })
         else { throw BartError.invalidArgument("bench: runs, lengths and batch sizes must be ≥ 1") }
         let c = options.config
         log("building random weights: vocab \(c.vocabSize), d_model \(c.dModel), layers \(c.encoderLayers)+\(c.decoderLayers), heads \(c.encoderAttentionHeads), ffn \(c.encoderFFNDim)")
@@ -58,9 +61,12 @@ public enum BARTBench {
         model.profile = profile
         model.screenedGreedyArgmax = options.screenedArgmax
         var generation = GenerationConfig(model: c)
-        generation.numBeams = 1
+        generation.numBeams = options.beams
         generation.maxNewTokens = options.newTokens
-        generation.eosTokenId = nil
+        // Exactly `newTokens` tokens: greedy runs without EOS; beam search needs one, so EOS is suppressed
+        // until the last step (min = max new tokens, as the references are asked).
+        generation.eosTokenId = options.beams > 1 ? c.eosTokenId : nil
+        generation.minNewTokens = options.beams > 1 ? options.newTokens : 0
         generation.forcedEOSTokenId = nil
         generation.forcedBOSTokenId = nil
         generation.noRepeatNgramSize = 0
@@ -95,7 +101,7 @@ public enum BARTBench {
     /// A plain-text table of results.
     public static func report(_ results: [BARTBenchResult], options: BARTBenchOptions) -> String {
         var lines = [
-            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) greedy tokens, \(options.threads) BLAS thread(s)",
+            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) \(options.beams == 1 ? "greedy tokens" : "tokens, \(options.beams) beams"), \(options.threads) BLAS thread(s)",
             "batch  median_s  explanations/s  peak_rss_MiB",
         ]
         if options.threads > 1 {

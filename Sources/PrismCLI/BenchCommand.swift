@@ -105,12 +105,13 @@ struct DistillBenchCommand: AsyncParsableCommand {
 struct BARTBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bart",
-        abstract: "BART-base (random weights) greedy generation latency in Swift, next to PyTorch eager fp32 and CTranslate2 float32 in the same run."
+        abstract: "BART-base (random weights) greedy or beam-search generation latency in Swift, next to PyTorch eager fp32 and CTranslate2 float32 in the same run."
     )
 
     @Option(help: "Batch sizes, comma-separated.") var batch = "1,16"
     @Option(help: "Encoder input tokens.") var inputLength = 400
     @Option(help: "Generated tokens.") var newTokens = 40
+    @Option(help: "Beams per request (1: greedy; more: beam search, in the references too).") var beams = 1
     @Option(help: "Timed runs per batch size (median reported).") var runs = 3
     @Option(help: "BLAS threads (and torch / CTranslate2 threads for the references).") var threads = 1
     @Option(help: "Python with torch + transformers for the reference (scripts/setup-python.sh --train); empty: Swift only.")
@@ -126,6 +127,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
         options.batchSizes = try positiveIntegers(batch, option: "--batch")
         options.inputLength = inputLength
         options.newTokens = newTokens
+        options.beams = beams
         options.runs = runs
         options.threads = threads
         options.screenedArgmax = screenedArgmax
@@ -173,6 +175,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["scripts/bench/bart_reference.py", "--engine", engine, "--threads", "\(threads)",
                              "--runs", "\(runs)", "--input-length", "\(inputLength)", "--new-tokens", "\(newTokens)",
+                             "--beams", "\(beams)",
                              "--batch"] + batchSizes.map(String.init)
         let pipe = Pipe()
         process.standardOutput = pipe

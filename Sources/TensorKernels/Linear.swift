@@ -21,9 +21,20 @@ public struct Linear: Sendable {
 
     /// `out[rows × outFeatures] = x[rows × inFeatures] · Wᵀ + b`.
     ///
-    /// One row uses `sgemv`; more rows use `sgemm`. `x` and `out` must not overlap.
+    /// One row uses `sgemv`; up to `SkinnyGEMM.maxRows` rows use `SkinnyGEMM` (on as many threads as
+    /// OpenBLAS has); more rows use `sgemm`. `x` and `out` must not overlap.
     public func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
         if rows == 0 { return }
+        if rows > 1 && SkinnyGEMM.supports(rows: rows, inFeatures: inFeatures) {
+            weight.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    SkinnyGEMM.multiply(
+                        x, rows: rows, weight: w.baseAddress!, inFeatures: inFeatures, outFeatures: outFeatures,
+                        bias: b.isEmpty ? nil : b.baseAddress, into: out, threads: BLAS.threads)
+                }
+            }
+            return
+        }
         let hasBias = !bias.isEmpty
         if hasBias {
             bias.withUnsafeBufferPointer { b in

@@ -8,16 +8,23 @@ public enum Parallel {
     /// Each piece must write only memory that belongs to its own range.
     @inlinable
     public static func forEachRange(count: Int, parts requested: Int, _ body: (Range<Int>) -> Void) {
+        forEachPart(count: count, parts: requested) { _, range in body(range) }
+    }
+
+    /// Like `forEachRange`, also passing each piece its index in `0..<parts` (where `parts` is
+    /// `min(requested, count)`, at least 1) — for pieces that each need their own scratch.
+    @inlinable
+    public static func forEachPart(count: Int, parts requested: Int, _ body: (Int, Range<Int>) -> Void) {
         let parts = max(1, min(requested, count))
         if parts == 1 {
-            body(0..<count)
+            body(0, 0..<count)
             return
         }
         // The pieces touch disjoint memory and the call joins before returning (see above), which is
         // what makes sharing `body` across the pieces sound.
         nonisolated(unsafe) let piece = body
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            piece((count * part / parts)..<(count * (part + 1) / parts))
+            piece(part, (count * part / parts)..<(count * (part + 1) / parts))
         }
     }
 

@@ -48,6 +48,7 @@ def main():
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--input-length", type=int, default=400)
     parser.add_argument("--new-tokens", type=int, default=40)
+    parser.add_argument("--beams", type=int, default=1)
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -67,7 +68,7 @@ def main():
 
 def run_torch(args, config, model):
     print(f"torch {torch.__version__}, {args.threads} thread(s), input {args.input_length}, "
-          f"{args.new_tokens} greedy tokens")
+          f"{args.new_tokens} tokens, {args.beams} beam(s)")
     print("batch  median_s  explanations/s  peak_rss_MiB")
     for batch in args.batch:
         ids = inputs(batch, args.input_length, config.vocab_size, batch)
@@ -77,7 +78,7 @@ def run_torch(args, config, model):
             start = time.perf_counter()
             with torch.inference_mode():
                 out = model.generate(
-                    input_ids=ids, attention_mask=mask, do_sample=False, num_beams=1,
+                    input_ids=ids, attention_mask=mask, do_sample=False, num_beams=args.beams,
                     max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens,
                     forced_eos_token_id=None, forced_bos_token_id=None, no_repeat_ngram_size=0)
             elapsed = time.perf_counter() - start
@@ -125,7 +126,7 @@ def run_ctranslate2(args, config, model):
         translator = ctranslate2.Translator(
             out, device="cpu", compute_type="float32", inter_threads=1, intra_threads=args.threads)
         print(f"ctranslate2 {ctranslate2.__version__} float32, {args.threads} thread(s), input "
-              f"{args.input_length}, {args.new_tokens} greedy tokens")
+              f"{args.input_length}, {args.new_tokens} tokens, {args.beams} beam(s)")
         print("batch  median_s  explanations/s  peak_rss_MiB")
         for batch in args.batch:
             ids = inputs(batch, args.input_length, config.vocab_size, batch)
@@ -134,7 +135,7 @@ def run_ctranslate2(args, config, model):
             for run in range(args.warmup + args.runs):
                 start = time.perf_counter()
                 results = translator.translate_batch(
-                    source, beam_size=1, max_batch_size=batch, max_decoding_length=args.new_tokens,
+                    source, beam_size=args.beams, max_batch_size=batch, max_decoding_length=args.new_tokens,
                     min_decoding_length=args.new_tokens, return_end_token=True)
                 elapsed = time.perf_counter() - start
                 produced = [len(r.hypotheses[0]) for r in results]
