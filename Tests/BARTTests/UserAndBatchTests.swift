@@ -1,5 +1,6 @@
 import BART
 import Generation
+import TensorKernels
 import XCTest
 
 /// Prism user vectors, cold starts, and batched generation equal to one-by-one generation.
@@ -79,6 +80,30 @@ final class UserAndBatchTests: XCTestCase {
             let single = try generator.generate(request, config: config)
             XCTAssertEqual(batched[i].tokens, single.tokens, "request \(i)")
             XCTAssertEqual(batched[i].score ?? 0, single.score ?? 1, accuracy: 1e-5)
+        }
+    }
+
+    /// With two threads the decode step splits its rows (cross-attention, each part with its own scores
+    /// scratch, sized again when the thread count grows): the same tokens as with one thread.
+    func testTwoThreadsDecodeLikeOne() throws {
+        let model = try Fixtures.model("tiny")
+        defer { BLAS.setThreads(1) }
+        let generator = BartGenerator(model: model)
+        var config = GenerationConfig(model: model.config)
+        config.numBeams = 3
+        config.maxLength = 14
+        let requests = [
+            GenerationRequest(inputIds: [0, 7, 8, 9, 2], userId: "alice"),
+            GenerationRequest(inputIds: [0, 250, 251, 17, 18, 19, 20, 2]),
+            GenerationRequest(inputIds: [0, 41, 42, 43, 2], userId: "bob"),
+        ]
+        BLAS.setThreads(1)
+        let one = try generator.generate(requests, config: config)
+        BLAS.setThreads(2)
+        let two = try generator.generate(requests, config: config)
+        for i in requests.indices {
+            XCTAssertEqual(two[i].tokens, one[i].tokens, "request \(i)")
+            XCTAssertEqual(two[i].score ?? 0, one[i].score ?? 1, accuracy: 1e-5)
         }
     }
 
