@@ -29,6 +29,9 @@ public struct FleetBench {
         public var p50Us: Double
         public var p99Us: Double
         public var requestsPerSecond: Double { Double(count) / seconds }
+        /// CPU microseconds per measured request, by role on this path (the calling process, the broker or
+        /// proxy, the workers or servers), over the measured window; empty where /proc is unavailable.
+        public var cpuMicrosPerRequest: [(role: String, micros: Double)] = []
     }
 
     let options: Options
@@ -49,15 +52,19 @@ public struct FleetBench {
         }
         let (broker, frontend, backend) = try startBroker(executable: exe, frontend: endpoint("fe"), backend: endpoint("be"))
         children.append(broker)
+        var workers: [ChildProcess] = []
         for i in 0..<options.workers {
-            children.append(try ChildProcess(executable: exe, arguments: [
+            workers.append(try ChildProcess(executable: exe, arguments: [
                 "worker", "--broker", backend, "--service", "echo", "--handler", "echo",
                 "--capacity", "16", "--id", "echo\(i)", "--log-level", "error"]))
+            children.append(workers[i])
         }
         var direct: [String] = []
+        var servers: [ChildProcess] = []
         for i in 0..<options.workers {
             let server = try ChildProcess(executable: exe, arguments: ["bench", "echo-server", "--bind", endpoint("direct\(i)")])
             children.append(server)
+            servers.append(server)
             guard let endpoint = field("endpoint", in: try server.waitForLine(containing: "echo server ready")) else {
                 throw BenchError.notReady("echo server")
             }
@@ -72,10 +79,18 @@ public struct FleetBench {
         try await FleetBench.waitForWorkers(frontend: frontend, service: "echo", count: options.workers)
         log("broker \(frontend), \(options.workers) echo workers; direct servers \(direct.joined(separator: ", ")); zmq_proxy \(proxied)")
 
+        let me = getpid()
+        let pids = { (children: [ChildProcess]) in children.map { $0.process.processIdentifier } }
+        let roles: [String: ProcessGroups] = [
+            "direct": ProcessGroups([("clients", [me]), ("servers", pids(servers))]),
+            "proxy": ProcessGroups([("clients", [me]), ("proxy", pids([proxy])), ("servers", pids(servers))]),
+            "broker": ProcessGroups([("clients", [me]), ("broker", pids([broker])), ("workers", pids(workers))]),
+        ]
         var results: [Measurement] = []
         for concurrency in options.concurrencies {
             for (path, endpoints) in [("direct", direct), ("proxy", [proxied]), ("broker", [frontend])] {
-                let m = try await measure(path: path, endpoints: endpoints, concurrency: concurrency)
+                let m = try await measure(path: path, endpoints: endpoints, concurrency: concurrency,
+                                          processes: roles[path] ?? ProcessGroups([]))
                 log(String(format: "%-6@ c=%-3d %8.0f req/s  p50 %7.1f us  p99 %7.1f us", path as NSString, concurrency,
                            m.requestsPerSecond, m.p50Us, m.p99Us))
                 results.append(m)
@@ -99,7 +114,7 @@ public struct FleetBench {
     }
 
     /// `concurrency` callers, each in a closed loop (one call outstanding), for the set time.
-    func measure(path: String, endpoints: [String], concurrency: Int) async throws -> Measurement {
+    func measure(path: String, endpoints: [String], concurrency: Int, processes: ProcessGroups) async throws -> Measurement {
         var connections: [PrismClient] = []
         let connectionCount = options.connections == 0 ? concurrency : max(options.connections, endpoints.count)
         for i in 0..<min(connectionCount, max(concurrency, endpoints.count)) {
@@ -110,6 +125,13 @@ public struct FleetBench {
         let payload = Data(repeating: 0x61, count: options.payloadBytes)
         let warmupEnd = monotonicNs() + UInt64(options.warmupSeconds * 1e9)
         let end = warmupEnd + UInt64(options.seconds * 1e9)
+        // CPU of every process on the path, read when the measured window opens and when it closes.
+        let window = Task.detached { () -> [Double] in
+            try? await Task.sleep(nanoseconds: warmupEnd - min(warmupEnd, monotonicNs()))
+            let before = processes.sample()
+            try? await Task.sleep(nanoseconds: end - min(end, monotonicNs()))
+            return zip(processes.sample(), before).map { $0 - $1 }
+        }
         let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
             for client in clients {
                 group.addTask {
@@ -136,8 +158,13 @@ public struct FleetBench {
             guard !sorted.isEmpty else { return .nan }
             return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000
         }
-        return Measurement(path: path, concurrency: concurrency, count: sorted.count, seconds: options.seconds,
-                           p50Us: percentile(0.5), p99Us: percentile(0.99))
+        let cpu = await window.value
+        var measurement = Measurement(path: path, concurrency: concurrency, count: sorted.count, seconds: options.seconds,
+                                      p50Us: percentile(0.5), p99Us: percentile(0.99))
+        if !sorted.isEmpty {
+            measurement.cpuMicrosPerRequest = zip(processes.groups, cpu).map { ($0.role, $1 * 1e6 / Double(sorted.count)) }
+        }
+        return measurement
     }
 
     /// The report table: each path's p50 and throughput as ratios to the direct path's.
@@ -152,6 +179,14 @@ public struct FleetBench {
                 lines.append(String(format: "%7d  %-6@ %9.0f  %9.1f %9.1f", m.concurrency, m.path as NSString,
                                     m.requestsPerSecond, m.p50Us, m.p99Us) + ratios)
             }
+        }
+        lines.append("")
+        lines.append("CPU per request (us; user + system, each path's processes over its measured window):")
+        for m in results where !m.cpuMicrosPerRequest.isEmpty {
+            let parts = m.cpuMicrosPerRequest.map { String(format: "%@ %.1f", $0.role as NSString, $0.micros) }
+            let total = m.cpuMicrosPerRequest.reduce(0) { $0 + $1.micros }
+            lines.append(String(format: "%7d  %-6@ total %6.1f  = ", m.concurrency, m.path as NSString, total)
+                         + parts.joined(separator: " + "))
         }
         return lines.joined(separator: "\n")
     }
