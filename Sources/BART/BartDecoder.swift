@@ -6,7 +6,7 @@ extension BartModel {
     ///
     /// - Parameters:
     ///   - rowsPerItem: decoded rows per encoder sequence (the beam count; 1 for greedy/sampling). Row `r`
-    ///     attends to encoder sequence `r / rowsPerItem`.
+    ///     attends to encoder sequence `r / rowsPerItem` (until `retainRows` drops finished rows).
     ///   - maxSteps: the most tokens that will be fed (≤ `max_position_embeddings`).
     public func beginDecoding(_ encoder: EncoderOutput, rowsPerItem: Int = 1, maxSteps: Int) throws {
         guard rowsPerItem >= 1, maxSteps >= 1 else {
@@ -35,6 +35,7 @@ extension BartModel {
         }
         state.rows = rows
         state.rowsPerItem = rowsPerItem
+        for r in 0..<rows { state.rowItems[r] = r / rowsPerItem }
         state.encoderLength = encoder.length
         state.position = 0
         state.threads = threads
@@ -173,7 +174,7 @@ extension BartModel {
             Parallel.forEachPart(count: rows, parts: min(s.threads, rows / 2)) { part, range in
                 let scores = s.scores.pointer + part * s.scoresPerPart
                 for r in range {
-                    let item = r / s.rowsPerItem
+                    let item = s.rowItems[r]
                     Attention.interleaved(
                         q: s.q.pointer + r * d, keys: keys + item * itemStride, values: values + item * itemStride,
                         length: s.encoderLength, heads: heads, headDim: headDim, scale: attentionScale,
@@ -187,39 +188,6 @@ extension BartModel {
         feedForward(h, fc1: layer.fc1, fc2: layer.fc2, norm: layer.finalNorm, rows: rows, ffn: s.ffn.pointer,
                     residual: s.residual.pointer, threads: s.threads,
                     phases: (.decoderFFN, .decoderGELU, .decoderNormResidual))
-    }
-
-    /// Beam reordering: afterwards row `r` holds the self-attention cache that row `source[r]` held.
-    /// Rows must stay within their encoder item (`source[r] / rowsPerItem == r / rowsPerItem`).
-    /// Allocates nothing (copies into the spare cache, then swaps).
-    public func reorderRows(_ source: UnsafeBufferPointer<Int>) throws {
-        guard let s = decoderState, source.count == s.rows else {
-            throw BartError.invalidArgument("reorderRows needs one source row per row")
-        }
-        for r in 0..<s.rows where source[r] / s.rowsPerItem != r / s.rowsPerItem || source[r] < 0 {
-            throw BartError.invalidArgument("row \(r) cannot take row \(source[r]) of another item")
-        }
-        var identity = true
-        for r in 0..<s.rows where source[r] != r { identity = false }
-        if identity { return }
-        guard s.withReorder else { throw BartError.invalidArgument("decoding was begun without reordering") }
-        let rowStride = heads * s.stepCapacity * headDim
-        let used = s.position * headDim
-        func copyRows(_ from: FloatBuffer, _ to: FloatBuffer) {
-            for r in 0..<s.rows {
-                for hh in 0..<heads {
-                    let headOffset = hh * s.stepCapacity * headDim
-                    (to.pointer + r * rowStride + headOffset)
-                        .update(from: from.pointer + source[r] * rowStride + headOffset, count: used)
-                }
-            }
-        }
-        for l in 0..<config.decoderLayers {
-            copyRows(s.selfKeys[l], s.spareKeys[l])
-            copyRows(s.selfValues[l], s.spareValues[l])
-            swap(&s.selfKeys[l], &s.spareKeys[l])
-            swap(&s.selfValues[l], &s.spareValues[l])
-        }
     }
 
     /// Logits for every position of `decoderPrefix` given one input: `[prefix.count][vocab]`, as the HF

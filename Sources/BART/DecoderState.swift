@@ -20,6 +20,8 @@ final class DecoderState {
     let crossKeys: [FloatBuffer]
     let crossValues: [FloatBuffer]
     let crossMask: UnsafeMutablePointer<UInt8>
+    /// The encoder sequence each row attends to (`r / rowsPerItem` until `retainRows` drops rows).
+    let rowItems: UnsafeMutablePointer<Int>
 
     let hidden, residual, q, k, v, attention, ffn, logits: FloatBuffer
     /// Attention scores: one `scoresPerPart` slice per thread that may split a step's rows.
@@ -59,6 +61,8 @@ final class DecoderState {
         crossValues = (0..<layers).map { _ in FloatBuffer(count: crossSize) }
         crossMask = .allocate(capacity: itemCapacity * encoderCapacity)
         crossMask.initialize(repeating: 0, count: itemCapacity * encoderCapacity)
+        rowItems = .allocate(capacity: rowCapacity)
+        rowItems.initialize(repeating: 0, count: rowCapacity)
         hidden = FloatBuffer(count: rowCapacity * d)
         residual = FloatBuffer(count: rowCapacity * d)
         q = FloatBuffer(count: rowCapacity * d)
@@ -72,7 +76,10 @@ final class DecoderState {
         logits = FloatBuffer(count: rowCapacity * c.vocabSize)
     }
 
-    deinit { crossMask.deallocate() }
+    deinit {
+        crossMask.deallocate()
+        rowItems.deallocate()
+    }
 
     func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool, threads: Int) -> Bool {
         rows <= rowCapacity && items <= itemCapacity && steps <= stepCapacity

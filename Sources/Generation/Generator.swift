@@ -2,7 +2,7 @@ import BART
 import TensorKernels
 
 /// Generates explanations with a `BartModel`: greedy, seeded sampling or beam search, for one request or
-/// a batch (encoder inputs right-padded and masked; every row decodes in lockstep).
+/// a batch (encoder inputs right-padded and masked; unfinished rows decode in lockstep).
 ///
 /// Matches `transformers`' `generate` for BART: decoding starts from `decoder_start_token_id`, processors run
 /// in HF's order (no-repeat n-gram, min length, min new tokens, forced BOS, forced EOS), finished rows are
@@ -56,47 +56,62 @@ public final class BartGenerator {
         let sampler = config.doSample ? Sampler(vocab: vocab, config: config) : nil
         var rngs = seeds.map { SeededGenerator(seed: $0) }
         try model.beginDecoding(encoder, rowsPerItem: 1, maxSteps: maxLength - 1)
-        // One greedy row: exact argmax from an int8-screened output projection (see `ScreenedArgmax`).
-        let screened = sampler == nil && rows == 1 && model.screenedGreedyArgmax
-        if screened { model.prepareScreenedArgmax() }
+        // A single greedy row picks its token through the int8-screened exact argmax (see `ScreenedArgmax`),
+        // also once a batch is down to its last unfinished row.
+        let screenable = sampler == nil && model.screenedGreedyArgmax
+        if screenable && rows == 1 { model.prepareScreenedArgmax() }
 
         // All scratch for the loop is allocated here, once.
         var history = [Int](repeating: config.padTokenId, count: rows * maxLength)
         var lengths = [Int](repeating: 1, count: rows)
-        var unfinished = [Bool](repeating: true, count: rows)
+        // Decoder row i holds request active[i]; rows that finish are dropped (`retainRows`), so the batch
+        // only pays for unfinished requests. Finished requests keep padding, as in HF.
+        var active = Array(0..<rows)
+        var keep = [Int](repeating: 0, count: rows)
         var feed = [Int](repeating: config.decoderStartTokenId, count: rows)
         for r in 0..<rows { history[r * maxLength] = config.decoderStartTokenId }
         var length = 1
-        var open = rows
-        while length < maxLength && open > 0 {
+        while length < maxLength && !active.isEmpty {
+            let count = active.count
+            let screened = screenable && count == 1
+            if screened { model.prepareScreenedArgmax() }
             let logits = try feed.withUnsafeBufferPointer {
-                try screened ? model.decodeStepScreened($0) : model.decodeStep($0)
+                let tokens = UnsafeBufferPointer(rebasing: $0[0..<count])
+                return try screened ? model.decodeStepScreened(tokens) : model.decodeStep(tokens)
             }
             let pickStart = model.profile == nil ? 0 : BartProfile.now()
+            var kept = 0
             history.withUnsafeMutableBufferPointer { h in
-                for r in 0..<rows {
-                    var next = config.padTokenId
-                    if unfinished[r] {
-                        let scores = logits + r * vocab
-                        processors.apply(scores, vocab: vocab, history: h.baseAddress! + r * maxLength, length: length)
-                        if let sampler {
-                            sampler.warp(scores)
-                            next = sampler.draw(scores, using: &rngs[r])
-                        } else {
-                            next = screened ? model.screenedArgmax(scores) : argmax(scores, count: vocab)
-                        }
-                        lengths[r] = length + 1
-                        if next == config.eosTokenId {
-                            unfinished[r] = false
-                            open -= 1
-                        }
+                for i in 0..<count {
+                    let r = active[i]
+                    let scores = logits + i * vocab
+                    processors.apply(scores, vocab: vocab, history: h.baseAddress! + r * maxLength, length: length)
+                    let next: Int
+                    if let sampler {
+                        sampler.warp(scores)
+                        next = sampler.draw(scores, using: &rngs[r])
+                    } else {
+                        next = screened ? model.screenedArgmax(scores) : argmax(scores, count: vocab)
                     }
                     h[r * maxLength + length] = next
-                    feed[r] = next
+                    lengths[r] = length + 1
+                    feed[i] = next
+                    if next != config.eosTokenId {
+                        keep[kept] = i
+                        kept += 1
+                    }
                 }
             }
             model.profile?.add(.argmaxProcessors, BartProfile.now() &- pickStart)
             length += 1
+            if kept < count && kept > 0 && length < maxLength {
+                try keep.withUnsafeBufferPointer { try model.retainRows(UnsafeBufferPointer(rebasing: $0[0..<kept])) }
+                for j in 0..<kept {
+                    active[j] = active[keep[j]]
+                    feed[j] = feed[keep[j]]
+                }
+            }
+            active.removeLast(count - kept)
         }
         return (0..<rows).map { r in
             GenerationResult(
