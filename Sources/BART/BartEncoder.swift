@@ -52,22 +52,27 @@ extension BartModel {
         let length = inputs.map(\.count).max() ?? 0
         let d = config.dModel
         let itemSize = length * d
-        // Sequences are independent, so the encoder runs one at a time: its GEMMs are still
-        // [length × d_model] by [d_model × n] (large enough for OpenBLAS), and the scratch (activations,
-        // FFN, scores) is sized for one sequence instead of the whole batch.
+        // Sequences are independent, so the encoder runs one at a time, each at its own length: no work
+        // on padding (a padded position is masked out of every real one's attention, so the real positions
+        // come out as with padding), GEMMs still [length × d_model] by [d_model × n], and the scratch
+        // (activations, FFN, scores) sized for one sequence instead of the whole batch. The padded rows
+        // of the output are zeros: finite, and masked wherever they are read.
         let threads = BLAS.threads
         let s = encoderScratch(rows: length, keyLength: length, threads: threads)
         var mask = [UInt8](repeating: 0, count: batch * length)
         let hidden = [Float](unsafeUninitializedCapacity: batch * itemSize) { buffer, initialized in
             for b in 0..<batch {
+                let own = inputs[b].count
                 timed(.encoderEmbed) {
-                    embedEncoderInput(inputs[b], userRow: userRows[b], length: length, scratch: s)
+                    embedEncoderInput(inputs[b], userRow: userRows[b], length: own, scratch: s)
                 }
                 for layer in weights.encoderLayers {
-                    encoderLayer(layer, length: length, threads: threads, scratch: s)
+                    encoderLayer(layer, length: own, threads: threads, scratch: s)
                 }
-                (buffer.baseAddress! + b * itemSize).initialize(from: s.hidden.pointer, count: itemSize)
-                for i in 0..<length { mask[b * length + i] = s.mask[i] }
+                let out = buffer.baseAddress! + b * itemSize
+                out.initialize(from: s.hidden.pointer, count: own * d)
+                (out + own * d).initialize(repeating: 0, count: (length - own) * d)
+                for i in 0..<own { mask[b * length + i] = 1 }
             }
             initialized = batch * itemSize
         }

@@ -44,6 +44,28 @@ final class UserAndBatchTests: XCTestCase {
         XCTAssertTrue(result.coldStart)
     }
 
+    /// A padded batch: each sequence's real positions come out as when it is encoded alone (no work is
+    /// spent on padding), and the padded rows are zeros with mask 0.
+    func testPaddedBatchEncodesEachSequenceAlone() throws {
+        let model = try Fixtures.model("tiny")
+        let inputs = [[0, 5, 2], [0, 250, 251, 17, 18, 19, 20, 21, 22, 2], input]
+        let users: [String?] = ["alice", nil, "bob"]
+        let batch = try model.encode(inputs, users: users)
+        XCTAssertEqual(batch.length, 10)
+        for (b, ids) in inputs.enumerated() {
+            let alone = try model.encode([ids], users: [users[b]])
+            for i in 0..<batch.length {
+                if i < ids.count {
+                    XCTAssertEqual(batch.mask[b * batch.length + i], 1)
+                    assertClose(Array(batch.state(b, i)), Array(alone.state(0, i)), tolerance: 1e-5, "sequence \(b), position \(i)")
+                } else {
+                    XCTAssertEqual(batch.mask[b * batch.length + i], 0)
+                    XCTAssertEqual(Array(batch.state(b, i)), [Float](repeating: 0, count: batch.dModel), "padding \(b), \(i)")
+                }
+            }
+        }
+    }
+
     func testBatchedGreedyEqualsSingle() throws {
         let model = try Fixtures.model("tiny")
         let generator = BartGenerator(model: model)
