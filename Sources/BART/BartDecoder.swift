@@ -59,17 +59,23 @@ extension BartModel {
         // attention reads each head with a row stride of d_model, so nothing is transposed.
         timed(.crossKeysValues) {
             encoder.hidden.withUnsafeBufferPointer { hidden in
+                let unpadded = encoder.lengths.allSatisfy { $0 == length }
                 for (l, layer) in weights.decoderLayers.enumerated() {
-                    if capacity == length {
+                    let keys = s.crossKeys[l].pointer, values = s.crossValues[l].pointer
+                    if capacity == length && unpadded {
                         let rows = encoder.batch * length
-                        layer.crossAttention.k.apply(hidden.baseAddress!, rows: rows, into: s.crossKeys[l].pointer)
-                        layer.crossAttention.v.apply(hidden.baseAddress!, rows: rows, into: s.crossValues[l].pointer)
+                        layer.crossAttention.k.apply(hidden.baseAddress!, rows: rows, into: keys)
+                        layer.crossAttention.v.apply(hidden.baseAddress!, rows: rows, into: values)
                     } else {
+                        // Each item's real positions only; its padded ones (masked) are zeros, not stale data.
                         for item in 0..<encoder.batch {
+                            let own = encoder.lengths[item]
                             let src = hidden.baseAddress! + item * length * d
                             let dst = item * capacity * d
-                            layer.crossAttention.k.apply(src, rows: length, into: s.crossKeys[l].pointer + dst)
-                            layer.crossAttention.v.apply(src, rows: length, into: s.crossValues[l].pointer + dst)
+                            layer.crossAttention.k.apply(src, rows: own, into: keys + dst)
+                            layer.crossAttention.v.apply(src, rows: own, into: values + dst)
+                            (keys + dst + own * d).update(repeating: 0, count: (length - own) * d)
+                            (values + dst + own * d).update(repeating: 0, count: (length - own) * d)
                         }
                     }
                 }
