@@ -38,7 +38,8 @@ extension BartModel {
     /// Keeps only rows `keep` (ascending indices) of a session with one row per item (greedy or sampling):
     /// afterwards row `i` holds the self-attention cache of former row `keep[i]` and attends to its encoder
     /// sequence, and `decodeStep` takes `keep.count` tokens. Rows that finished (EOS) stop costing decode
-    /// work; every kept row computes exactly what it would have. Allocates nothing.
+    /// work; a kept row computes what it would have (up to the float rounding of the matrix kernel picked
+    /// for the new row count: gemv for one row, `SkinnyGEMM` up to 16, sgemm beyond). Allocates nothing.
     public func retainRows(_ keep: UnsafeBufferPointer<Int>) throws {
         guard let s = decoderState else { throw BartError.invalidArgument("retainRows needs beginDecoding") }
         guard s.rowsPerItem == 1 else {

@@ -59,7 +59,6 @@ public final class BartGenerator {
         // A single greedy row picks its token through the int8-screened exact argmax (see `ScreenedArgmax`),
         // also once a batch is down to its last unfinished row.
         let screenable = sampler == nil && model.screenedGreedyArgmax
-        if screenable && rows == 1 { model.prepareScreenedArgmax() }
 
         // All scratch for the loop is allocated here, once.
         var history = [Int](repeating: config.padTokenId, count: rows * maxLength)
