@@ -37,8 +37,8 @@ final class DecoderState {
     var position = 0
     /// Threads for the kernels Prism splits itself (BLAS's count when the session began).
     var threads = 1
-    /// ‖hidden‖₁ of the last screened step (see `ScreenedArgmax`).
-    var screenNorm: Float = 0
+    /// Per row, ‖hidden‖₁ of the last screened step (see `ScreenedArgmax`).
+    let screenNorms: UnsafeMutablePointer<Float>
 
     init(
         rowCapacity: Int, itemCapacity: Int, stepCapacity: Int, encoderCapacity: Int, withReorder: Bool,
@@ -63,6 +63,8 @@ final class DecoderState {
         crossMask.initialize(repeating: 0, count: itemCapacity * encoderCapacity)
         rowItems = .allocate(capacity: rowCapacity)
         rowItems.initialize(repeating: 0, count: rowCapacity)
+        screenNorms = .allocate(capacity: rowCapacity)
+        screenNorms.initialize(repeating: 0, count: rowCapacity)
         hidden = FloatBuffer(count: rowCapacity * d)
         residual = FloatBuffer(count: rowCapacity * d)
         q = FloatBuffer(count: rowCapacity * d)
@@ -79,6 +81,7 @@ final class DecoderState {
     deinit {
         crossMask.deallocate()
         rowItems.deallocate()
+        screenNorms.deallocate()
     }
 
     func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool, threads: Int) -> Bool {

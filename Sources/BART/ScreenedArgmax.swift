@@ -1,6 +1,7 @@
 import TensorKernels
 
-/// Exact greedy argmax with a quarter of the output-projection memory traffic, for single-row decoding.
+/// Exact greedy argmax with a quarter of the output-projection memory traffic, for greedy decoding of up to
+/// `screenedMaxRows` rows (one request, or a small batch).
 ///
 /// The 50k × d_model output projection is ~45% of the bytes a batch-1 decode step reads. For greedy
 /// decoding only the argmax matters, so the step computes the logits against an int8 copy of the
@@ -19,31 +20,44 @@ extension BartModel {
         }
     }
 
-    /// Like `decodeStep(_:)` for one row, but the returned logits are the int8-screened approximations:
-    /// pass them (after any logits processors, which only ban or force tokens) to `screenedArgmax(_:)`.
-    /// Falls back to exact logits when there is more than one row or no screen was prepared.
+    /// The most rows a screened step takes (more rows are compute-bound: the float32 product costs the same).
+    public static let screenedMaxRows = 16
+
+    /// Like `decodeStep(_:)`, but the returned logits (`[rows × vocab]`) are the int8-screened approximations:
+    /// pass each row's (after any logits processors, which only ban or force tokens) to
+    /// `screenedArgmax(_:row:)`. Falls back to exact logits for more than `screenedMaxRows` rows or when no
+    /// screen was prepared.
     public func decodeStepScreened(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
-        guard let screen = logitScreen, tokens.count == 1 else { return try decodeStep(tokens) }
+        guard let screen = logitScreen, tokens.count <= Self.screenedMaxRows else { return try decodeStep(tokens) }
         let s = try decoderLayers(tokens)
         timed(.outputProjection) {
             let d = config.dModel
-            var norm: Float = 0
-            for i in 0..<d { norm += abs(s.hidden.pointer[i]) }
-            s.screenNorm = norm
+            for r in 0..<s.rows {
+                let h = s.hidden.pointer + r * d
+                var norm: Float = 0
+                for i in 0..<d { norm += abs(h[i]) }
+                s.screenNorms[r] = norm
+            }
             weights.lmHead.bias.withUnsafeBufferPointer { bias in
-                screen.multiply(s.hidden.pointer, bias: bias.isEmpty ? nil : bias.baseAddress, into: s.logits.pointer,
-                                threads: BLAS.threads)
+                let b = bias.isEmpty ? nil : bias.baseAddress
+                if s.rows == 1 {
+                    screen.multiply(s.hidden.pointer, bias: b, into: s.logits.pointer, threads: BLAS.threads)
+                } else {
+                    screen.multiply(rows: s.hidden.pointer, count: s.rows, bias: b, into: s.logits.pointer,
+                                    threads: BLAS.threads)
+                }
             }
         }
         return s.logits.pointer
     }
 
-    /// The float32 argmax for the row of the last `decodeStepScreened` call, given its screened scores
-    /// (tokens set to −∞ stay excluded; a single finite score is taken as forced).
-    public func screenedArgmax(_ scores: UnsafePointer<Float>) -> Int {
+    /// The float32 argmax for row `row` of the last `decodeStepScreened` call, given that row's screened
+    /// scores (tokens set to −∞ stay excluded; a single finite score is taken as forced).
+    public func screenedArgmax(_ scores: UnsafePointer<Float>, row: Int = 0) -> Int {
         let vocab = config.vocabSize
-        guard let screen = logitScreen, let s = decoderState else { return 0 }
-        let norm = s.screenNorm
+        guard let screen = logitScreen, let s = decoderState, row >= 0, row < s.rows else { return 0 }
+        let norm = s.screenNorms[row]
+        let hidden = UnsafePointer(s.hidden.pointer + row * config.dModel)
         let slack = screen.slack
         var lower = -Float.infinity
         var finite = 0
@@ -62,7 +76,7 @@ extension BartModel {
         head.weight.withUnsafeBufferPointer { w in
             head.bias.withUnsafeBufferPointer { bias in
                 for j in 0..<vocab where scores[j] > -.infinity && scores[j] + norm * slack[j] >= lower {
-                    var v = VectorMath.dot(w.baseAddress! + j * d, UnsafePointer(s.hidden.pointer), count: d)
+                    var v = VectorMath.dot(w.baseAddress! + j * d, hidden, count: d)
                     if !bias.isEmpty { v += bias[j] }
                     if best < 0 || v > bestValue {
                         best = j

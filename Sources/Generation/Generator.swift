@@ -56,8 +56,8 @@ public final class BartGenerator {
         let sampler = config.doSample ? Sampler(vocab: vocab, config: config) : nil
         var rngs = seeds.map { SeededGenerator(seed: $0) }
         try model.beginDecoding(encoder, rowsPerItem: 1, maxSteps: maxLength - 1)
-        // A single greedy row picks its token through the int8-screened exact argmax (see `ScreenedArgmax`),
-        // also once a batch is down to its last unfinished row.
+        // Greedy rows pick their tokens through the int8-screened exact argmax (see `ScreenedArgmax`) while
+        // there are at most `screenedMaxRows` of them (a large batch, until enough rows have finished).
         let screenable = sampler == nil && model.screenedGreedyArgmax
 
         // All scratch for the loop is allocated here, once.
@@ -72,7 +72,7 @@ public final class BartGenerator {
         var length = 1
         while length < maxLength && !active.isEmpty {
             let count = active.count
-            let screened = screenable && count == 1
+            let screened = screenable && count <= BartModel.screenedMaxRows
             if screened { model.prepareScreenedArgmax() }
             let logits = try feed.withUnsafeBufferPointer {
                 let tokens = UnsafeBufferPointer(rebasing: $0[0..<count])
@@ -90,7 +90,7 @@ public final class BartGenerator {
                         sampler.warp(scores)
                         next = sampler.draw(scores, using: &rngs[r])
                     } else {
-                        next = screened ? model.screenedArgmax(scores) : argmax(scores, count: vocab)
+                        next = screened ? model.screenedArgmax(scores, row: i) : argmax(scores, count: vocab)
                     }
                     h[r * maxLength + length] = next
                     lengths[r] = length + 1
