@@ -33,11 +33,12 @@ public final class BartModel {
     var decoderState: DecoderState?
     /// When set, forward passes add their time per phase to it (see `BartProfile`).
     public var profile: BartProfile?
-    /// int8 screen of the output projection for exact single-row greedy argmax (`ScreenedArgmax`).
+    /// int8 screen of the output projection for the exact greedy argmax (`ScreenedArgmax`).
     var logitScreen: Int8Matrix?
-    /// Whether single-row greedy generation uses the screened output projection. The tokens are the same
-    /// either way; it reads a quarter of the output-projection bytes per step (its rows are split over the
-    /// BLAS thread count) and costs vocab·d_model bytes of memory, built on first use. On by default.
+    /// Whether greedy steps of up to `screenedMaxRows` rows use the screened output projection. The tokens
+    /// are the same either way; it reads a quarter of the output-projection bytes per step (its rows are
+    /// split over the BLAS thread count) and costs vocab·d_model bytes of memory, built on first use. On by
+    /// default.
     public var screenedGreedyArgmax = true
 
     /// Builds a model from parts; checks that the user table (if any) has `d_model` columns.

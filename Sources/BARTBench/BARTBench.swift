@@ -22,7 +22,7 @@ public struct BARTBenchOptions: Sendable {
     /// OpenBLAS threads.
     public var threads: Int = 1
     public var seed: UInt64 = 0
-    /// Batch-1 greedy steps use the int8-screened exact argmax (`BartModel.screenedGreedyArgmax`).
+    /// Greedy steps of up to 16 rows use the int8-screened exact argmax (`BartModel.screenedGreedyArgmax`).
     public var screenedArgmax = true
 
     public init() {}

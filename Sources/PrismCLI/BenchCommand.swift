@@ -119,7 +119,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
     @Option(help: "Reference engines, comma-separated (torch, ctranslate2); ctranslate2 is skipped when not installed.")
     var engines = "torch,ctranslate2"
     @Flag(inversion: .prefixedNo,
-          help: "Batch 1: pick greedy tokens with the int8-screened exact argmax (BartModel.screenedGreedyArgmax).")
+          help: "Greedy steps of up to 16 rows pick tokens with the int8-screened exact argmax (BartModel.screenedGreedyArgmax).")
     var screenedArgmax = true
 
     func run() async throws {
