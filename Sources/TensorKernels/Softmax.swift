@@ -49,12 +49,36 @@ public enum Softmax {
     @inlinable
     public static func applyLog(_ x: UnsafeMutablePointer<Float>, count: Int) {
         if count == 0 { return }
-        var maxValue = -Float.infinity
-        for i in 0..<count where x[i] > maxValue { maxValue = x[i] }
+        let maxValue = VectorMath.max(UnsafePointer(x), count: count)
         if maxValue == -Float.infinity { return }
+        // Σ exp(x − max) eight lanes at a time (VectorMath.exp, ~2 ulp; −∞ gives 0), the float partial sums
+        // moved into a Double every 256 values so that a 50k vocabulary adds no visible rounding. Scalar
+        // `expf` here was ~1.6 ms per 4-beam BART-base step.
+        let m = Float8(repeating: maxValue)
         var sum: Double = 0
-        for i in 0..<count { sum += Double(expf(x[i] - maxValue)) }
-        let shift = maxValue + Float(log(sum))
-        for i in 0..<count { x[i] -= shift }
+        var i = 0
+        while i + 8 <= count {
+            var acc = Float8()
+            let stop = Swift.min(count - 7, i + 256)
+            while i < stop {
+                acc += VectorMath.exp(x.load8(i) - m)
+                i += 8
+            }
+            sum += Double(acc.sum())
+        }
+        while i < count {
+            sum += Double(expf(x[i] - maxValue))
+            i += 1
+        }
+        let shift = Float8(repeating: maxValue + Float(log(sum)))
+        i = 0
+        while i + 8 <= count {
+            x.store8(x.load8(i) - shift, i)
+            i += 8
+        }
+        while i < count {
+            x[i] -= shift[0]
+            i += 1
+        }
     }
 }

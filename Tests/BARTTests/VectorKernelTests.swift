@@ -63,6 +63,23 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
+    /// Log-softmax over a 50k-vocabulary row (SIMD exp, partial sums flushed to Double) against a float64
+    /// reference; banned (−∞) entries stay −∞, and a row length off the 8-lane grid takes the scalar tail.
+    func testLogSoftmaxVocabularyRow() {
+        for count in [50_265, 13] {
+            var x = (0..<count).map { Float(sin(Double($0) * 0.0137) * 6 + cos(Double($0) * 1.7)) }
+            x[3] = -.infinity
+            let reference = x.map(Double.init)
+            x.withUnsafeMutableBufferPointer { Softmax.applyLog($0.baseAddress!, count: count) }
+            let m = reference.max()!
+            let logSum = Foundation.log(reference.reduce(0.0) { $0 + ($1 == -.infinity ? 0 : Foundation.exp($1 - m)) })
+            XCTAssertEqual(x[3], -.infinity)
+            for j in 0..<count where j != 3 {
+                XCTAssertEqual(Double(x[j]), reference[j] - m - logSum, accuracy: 2e-5, "\(count): \(j)")
+            }
+        }
+    }
+
     /// `cached` (SIMD and BLAS paths) and `interleaved` (the cross-attention kernel, including a head size
     /// that is not a multiple of 16 floats and one that falls back to `cached`) against a Double reference.
     func testStridedCachedAttentionMatchesNaive() {
