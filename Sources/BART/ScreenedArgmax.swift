@@ -20,7 +20,8 @@ extension BartModel {
         }
     }
 
-    /// The most rows a screened step takes (more rows are compute-bound: the float32 product costs the same).
+    /// The most rows a screened step takes: as many as `SkinnyGEMM` (at 16 BART-base rows the screen still
+    /// halves the step's output projection, 16.6 → 10.3 ms; larger batches use `sgemm` on float32).
     public static let screenedMaxRows = 16
 
     /// Like `decodeStep(_:)`, but the returned logits (`[rows × vocab]`) are the int8-screened approximations:
