@@ -81,16 +81,15 @@ public struct FleetBench {
 
         let me = getpid()
         let pids = { (children: [ChildProcess]) in children.map { $0.process.processIdentifier } }
-        let roles: [String: ProcessGroups] = [
-            "direct": ProcessGroups([("clients", [me]), ("servers", pids(servers))]),
-            "proxy": ProcessGroups([("clients", [me]), ("proxy", pids([proxy])), ("servers", pids(servers))]),
-            "broker": ProcessGroups([("clients", [me]), ("broker", pids([broker])), ("workers", pids(workers))]),
+        let paths: [(name: String, endpoints: [String], processes: ProcessGroups)] = [
+            ("direct", direct, ProcessGroups([("clients", [me]), ("servers", pids(servers))])),
+            ("proxy", [proxied], ProcessGroups([("clients", [me]), ("proxy", pids([proxy])), ("servers", pids(servers))])),
+            ("broker", [frontend], ProcessGroups([("clients", [me]), ("broker", pids([broker])), ("workers", pids(workers))])),
         ]
         var results: [Measurement] = []
         for concurrency in options.concurrencies {
-            for (path, endpoints) in [("direct", direct), ("proxy", [proxied]), ("broker", [frontend])] {
-                let m = try await measure(path: path, endpoints: endpoints, concurrency: concurrency,
-                                          processes: roles[path] ?? ProcessGroups([]))
+            for (path, endpoints, processes) in paths {
+                let m = try await measure(path: path, endpoints: endpoints, concurrency: concurrency, processes: processes)
                 log(String(format: "%-6@ c=%-3d %8.0f req/s  p50 %7.1f us  p99 %7.1f us", path as NSString, concurrency,
                            m.requestsPerSecond, m.p50Us, m.p99Us))
                 results.append(m)
