@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "PrismWorker", targets: ["PrismWorker"]),
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
         .library(name: "PrismData", targets: ["PrismData"]),
+        .library(name: "PrismGrounding", targets: ["PrismGrounding"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TensorKernels", targets: ["TensorKernels"]),
@@ -160,6 +161,10 @@ let package = Package(
         // Dataset loaders, item catalog and metadata enrichment, samples and splits, Oracle prompt rendering.
         .target(name: "PrismData", exclude: ["INPUT_FORMAT.md"]),
         .testTarget(name: "PrismDataTests", dependencies: ["PrismData", "PrismTestSupport"]),
+        // MARK: Grounding
+        // Checks an explanation against its request's facts: titles, people, genres, eras, invented names.
+        .target(name: "PrismGrounding", dependencies: ["PrismData"]),
+        .testTarget(name: "PrismGroundingTests", dependencies: ["PrismGrounding", "PrismData", "PrismTeacher", "PrismDistill"]),
         // MARK: Tokenizers
         // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
         .target(name: "Tokenizers"),
