@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "PrismBroker", targets: ["PrismBroker"]),
         .library(name: "PrismData", targets: ["PrismData"]),
         .library(name: "PrismGrounding", targets: ["PrismGrounding"]),
+        .library(name: "PrismEval", targets: ["PrismEval"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TensorKernels", targets: ["TensorKernels"]),
@@ -165,6 +166,10 @@ let package = Package(
         // Checks an explanation against its request's facts: titles, people, genres, eras, invented names.
         .target(name: "PrismGrounding", dependencies: ["PrismData"]),
         .testTarget(name: "PrismGroundingTests", dependencies: ["PrismGrounding", "PrismData", "PrismTeacher", "PrismDistill"]),
+        // MARK: Evaluation
+        // `prism eval`: lexical metrics equal to rouge-score/sacrebleu, faithfulness, diversity, personalization.
+        .target(name: "PrismEval", dependencies: ["PrismData", "PrismGrounding"]),
+        .testTarget(name: "PrismEvalTests", dependencies: ["PrismEval", "PrismGrounding", "PrismData", "PrismTestSupport"]),
         // MARK: Tokenizers
         // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
         .target(name: "Tokenizers"),
