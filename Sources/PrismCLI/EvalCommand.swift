@@ -1,0 +1,197 @@
+import ArgumentParser
+import Foundation
+import PrismClient
+import PrismData
+import PrismEval
+import PrismExplain
+import PrismGrounding
+import PrismTelemetry
+
+struct EvalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure systems on a test split: grounding against each request's facts, ROUGE/BLEU against the goldens, diversity, personalization, latency.",
+        discussion: """
+        Systems: the goldens themselves (the teacher), JSON-lines files of outputs (--candidate NAME=FILE, objects with \
+        sample_id and explanation), and a live service on the fleet (--service). Writes report.json, report.md, \
+        details-<system>.jsonl (the checker's evidence per case) and outputs-<service>.jsonl into --output.
+        """
+    )
+
+    @Option(help: "Folder with samples.jsonl and catalog.jsonl.") var data = "out/data"
+    @Option(help: "distilled.jsonl: the goldens (references); also evaluated as the system 'teacher'.") var references: String?
+    @Option(name: .customLong("candidate"), help: "NAME=FILE: a system's outputs as JSON lines (repeatable).") var candidates: [String] = []
+    @Option(help: "A live service to call for every case, e.g. prism.explain.") var service: String?
+    @Option(help: "The name of the live service's system in the report.") var serviceName = "prism"
+    @Option(help: "The broker's frontend endpoint (with --service).") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "Which split.") var split = "test"
+    @Option(help: "Cases, spread over the split (0: all).") var count = 300
+    @Option(help: "Share of the service's cases sent as users nobody has seen (cold start), 0–1.") var unknownUsers = 0.2
+    @Option(help: "(history, item) pairs also explained for an unknown and another real user (user sensitivity).") var probes = 50
+    @Option(help: "Concurrent calls to the service.") var concurrency = 8
+    @Option(help: "Deadline per call in milliseconds.") var timeoutMs: Int64 = 30_000
+    @Option(help: "Output folder.") var output = "out/eval"
+    @Option(help: "Print a warning when a candidate's fully grounded share is below this percentage.") var warnBelow = 95.0
+    @Flag(help: "Leave the teacher (the goldens) out of the systems.") var noTeacher = false
+
+    func run() async throws {
+        Telemetry.bootstrap(logLevel: .warning)
+        guard let wanted = Split(rawValue: split) else { throw ValidationError("unknown split '\(split)' (train, valid, test)") }
+        guard (0...1).contains(unknownUsers) else { throw ValidationError("--unknown-users is a share between 0 and 1") }
+        let folder = URL(fileURLWithPath: data)
+        let samples = try SampleIO.readSamples(from: folder.appendingPathComponent("samples.jsonl"))
+        let catalog = try SampleIO.readCatalog(from: folder.appendingPathComponent("catalog.jsonl"))
+        let goldens = try references.map { try EvalInputs.readOutputs(URL(fileURLWithPath: $0)) } ?? [:]
+        let cases = EvalInputs.cases(samples: samples, catalog: catalog, split: wanted, references: goldens, count: count)
+        guard !cases.isEmpty else { throw ValidationError("no \(split) samples in \(data)") }
+        let named = try parsePairs(candidates, what: "--candidate")
+        guard !named.isEmpty || service != nil || !goldens.isEmpty else {
+            throw ValidationError("nothing to evaluate: give --references, --candidate NAME=FILE or --service")
+        }
+        let outputFolder = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+
+        var systems: [SystemOutputs] = []
+        if !goldens.isEmpty && !noTeacher { systems.append(SystemOutputs(name: "teacher", texts: goldens)) }
+        for (name, path) in named.sorted(by: { $0.key < $1.key }) {
+            systems.append(SystemOutputs(name: name, texts: try EvalInputs.readOutputs(URL(fileURLWithPath: path))))
+        }
+        if let service {
+            let caller = ServiceCaller(broker: broker, service: service, timeoutMs: timeoutMs, concurrency: concurrency)
+            let live = try await caller.collect(cases, name: serviceName, unknownShare: unknownUsers, probes: probes)
+            try EvalInputs.writeOutputs(live.outputs.texts, users: live.users, cases: cases,
+                                        to: outputFolder.appendingPathComponent("outputs-\(serviceName).jsonl"))
+            if live.failures > 0 { print("\(live.failures) calls failed; first: \(live.firstFailure ?? "")") }
+            systems.append(live.outputs)
+        }
+
+        let evaluator = Evaluator(checker: GroundingChecker(catalog: catalog))
+        var reports: [SystemReport] = [], details: [String: [CaseDetail]] = [:]
+        for system in systems {
+            let (report, rows) = evaluator.evaluate(cases, system, lexical: system.name != "teacher")
+            reports.append(report)
+            details[system.name] = rows
+        }
+        let report = EvalReport(dataset: folder.lastPathComponent, split: split, cases: cases.count,
+                                references: cases.filter { $0.reference != nil }.count, systems: reports,
+                                command: (["prism"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        try ReportWriter.write(report, details: details, to: outputFolder)
+        print(ReportWriter.summaryTable(report))
+        for s in reports {
+            if let u = s.userSensitivity {
+                print(String(format: "%@: explanation changes for an unknown user in %.0f%% of %d probes, for another user in %.0f%%",
+                             s.name, u.changedUnknown, u.probes, u.changedOther))
+            }
+            if s.name != "teacher", s.faithfulness.fullyGrounded < warnBelow {
+                print(String(format: "WARNING: %@: only %.1f%% of explanations are fully grounded (below %.0f%%); see %@",
+                             s.name, s.faithfulness.fullyGrounded, warnBelow, outputFolder.appendingPathComponent("report.md").path))
+            }
+        }
+        print("report: \(outputFolder.appendingPathComponent("report.md").path)")
+    }
+}
+
+/// Calls a prism.explain service for every case (some as unknown users), and for probes the same
+/// request as an unknown and as another real user.
+struct ServiceCaller {
+    var broker: String, service: String, timeoutMs: Int64, concurrency: Int
+
+    struct Collected {
+        var outputs: SystemOutputs
+        var users: [String: String]
+        var failures: Int
+        var firstFailure: String?
+    }
+
+    func collect(_ cases: [EvalCase], name: String, unknownShare: Double, probes: Int) async throws -> Collected {
+        let unknownCount = Int((Double(cases.count) * unknownShare).rounded())
+        // Calls: every case (the last `unknownCount` as unknown users), then the probes' two variants.
+        var calls: [(sample: Sample, user: String, slot: Slot)] = []
+        for (i, c) in cases.enumerated() {
+            let unknown = i >= cases.count - unknownCount
+            calls.append((c.sample, unknown ? "new-user-\(i)" : c.sample.userID, .main(c.sample.sampleID)))
+        }
+        let known = cases.prefix(cases.count - unknownCount)
+        let probed = Array(known.prefix(max(0, probes)))
+        for (k, c) in probed.enumerated() {
+            let other = known[(known.startIndex + (k + known.count / 2) % max(1, known.count))].sample.userID
+            calls.append((c.sample, c.sample.userID, .probe(k, 0)))
+            calls.append((c.sample, "new-user-probe-\(k)", .probe(k, 1)))
+            calls.append((c.sample, other == c.sample.userID ? "\(other)-other" : other, .probe(k, 2)))
+        }
+        let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
+        let progress = EvalProgress(total: calls.count)
+        var texts: [String: String] = [:], users: [String: String] = [:], latencies: [Double] = []
+        var probeTexts = [[String?]](repeating: [nil, nil, nil], count: probed.count)
+        var failures = 0, firstFailure: String?
+        await withTaskGroup(of: (Int, Result<(String, Double), Error>).self) { group in
+            var next = 0
+            func submit() {
+                guard next < calls.count else { return }
+                let index = next, call = calls[index]
+                next += 1
+                group.addTask {
+                    var request = ExplainRequest()
+                    request.userID = call.user
+                    request.historyItemIds = call.sample.history
+                    request.itemID = call.sample.itemID
+                    let sent = Date()
+                    do {
+                        let result = try await client.call(service: service, body: try request.serializedData(), timeoutMs: timeoutMs)
+                        let reply = try ExplainReply(serializedBytes: result.body)
+                        return (index, .success((reply.explanation, Date().timeIntervalSince(sent) * 1000)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            for _ in 0..<max(1, concurrency) { submit() }
+            while let (index, outcome) = await group.next() {
+                switch outcome {
+                case .success(let (text, ms)):
+                    switch calls[index].slot {
+                    case .main(let id):
+                        texts[id] = text
+                        users[id] = calls[index].user
+                        latencies.append(ms)
+                    case .probe(let k, let variant): probeTexts[k][variant] = text
+                    }
+                case .failure(let error):
+                    failures += 1
+                    if firstFailure == nil { firstFailure = "\(error)" }
+                }
+                progress.step()
+                submit()
+            }
+        }
+        progress.finish()
+        await client.close()
+        let probeResults = probeTexts.compactMap { t -> SensitivityProbe? in
+            guard let real = t[0], let unknown = t[1], let other = t[2] else { return nil }
+            return SensitivityProbe(real: real, unknown: unknown, other: other)
+        }
+        return Collected(outputs: SystemOutputs(name: name, texts: texts, latencyMs: latencies, probes: probeResults),
+                         users: users, failures: failures, firstFailure: firstFailure)
+    }
+
+    enum Slot { case main(String), probe(Int, Int) }
+}
+
+/// A one-line progress bar on a terminal (standard error); silent otherwise.
+final class EvalProgress {
+    let total: Int
+    var done = 0
+    let enabled = isatty(2) == 1
+
+    init(total: Int) { self.total = total }
+
+    func step() {
+        done += 1
+        guard enabled, done == total || done % max(1, total / 100) == 0 else { return }
+        let width = 30, filled = total == 0 ? width : width * done / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        FileHandle.standardError.write(Data("\r  calling the service \(bar) \(done)/\(total)".utf8))
+    }
+
+    func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
