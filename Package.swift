@@ -105,7 +105,7 @@ let package = Package(
         // "teacher" service handler.
         .target(
             name: "PrismTeacher",
-            dependencies: ["PrismWire", "PrismWorker"]
+            dependencies: ["PrismData", "PrismWire", "PrismWorker"]
         ),
 
         // The distillation coordinator: prompts in shards through the fleet, results stored once.
@@ -120,7 +120,8 @@ let package = Package(
         // The "prism.explain" service: the distilled student on its own inference thread.
         .target(
             name: "PrismExplain",
-            dependencies: ["BART", "Generation", "Tokenizers", "PrismData", "PrismTeacher", "PrismWire", "PrismWorker", "ZeroMQ"]
+            dependencies: ["BART", "Generation", "Tokenizers", "PrismData", "PrismGrounding", "PrismTeacher", "PrismWire", "PrismWorker", "ZeroMQ",
+                           .product(name: "Metrics", package: "swift-metrics")]
         ),
 
         // Benchmarks that `prism bench` runs, each against its reference in the same run.
@@ -152,7 +153,8 @@ let package = Package(
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire", "PrismTestSupport"]),
         .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker", "PrismTestSupport"]),
-        .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "PrismTeacher", "Generation"]),
+        .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "PrismTeacher", "Generation",
+                                                             "PrismGrounding", "SafeTensors", "PrismTestSupport"]),
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",

@@ -5,6 +5,9 @@
 #   3. train a small user-aware student from scratch (PyTorch, CPU, a few minutes)
 #   4. start Prism workers serving the student, and play a ranking service against them:
 #      explanations for held-out (user, item) pairs, unknown users included, then p50/p95 latency
+#   5. check what was served (prism eval): every explanation of $PRISM_EVAL_COUNT held-out requests
+#      against its request's facts (grounded %, item named %, wrong titles %), the student's own first
+#      explanations and the replies the grounding guard served; a warning when grounded < 95 %
 # Every stage writes to $PRISM_OUT (default out/demo); each can be re-run on its own with the same
 # commands. Note: the teacher here is the grounded RULE ORACLE (not an LLM) so that everything runs
 # offline; point `prism worker --teacher openai` at a real LLM server for real goldens.
@@ -21,6 +24,7 @@ train_minutes=${PRISM_TRAIN_MINUTES:-8}
 history=${PRISM_HISTORY:-3}
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
+eval_count=${PRISM_EVAL_COUNT:-300}
 mkdir -p "$out"
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 started=$(date +%s)
@@ -67,5 +71,9 @@ for _ in $(seq 100); do
 done
 $prism replay --data "$out/data" --broker "$fe" --count 48 --unknown-users 8 --concurrency 8 --show 14 | tee "$out/replay.txt"
 for p in $(pgrep -f "service prism.explain" || true); do echo "Prism worker $p peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$p/status)"; done
+
+log "5. faithfulness: $eval_count held-out requests (20 % unknown users) checked against their own facts"
+$prism eval --data "$out/data" --references "$out/distill/distilled.jsonl" --service prism.explain --broker "$fe" \
+  --count "$eval_count" --unknown-users 0.2 --probes 50 --output "$out/eval" | tee "$out/eval.txt"
 
 log "done in $(( $(date +%s) - started )) s; artefacts in $out"

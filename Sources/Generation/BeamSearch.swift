@@ -91,7 +91,8 @@ struct BeamSearch {
         }
     }
 
-    mutating func run(_ encoder: EncoderOutput) throws -> [GenerationResult] {
+    /// Per item, its hypotheses best first (the first is what `generate` returns).
+    mutating func run(_ encoder: EncoderOutput) throws -> [[GenerationResult]] {
         try model.beginDecoding(encoder, rowsPerItem: beams, maxSteps: maxLength - 1)
         let rows = batch * beams
         let penalty = config.lengthPenalty
@@ -126,17 +127,24 @@ struct BeamSearch {
             let allFinished = !finishedFlags.contains(false)
             proceed = unsatisfied.contains(true) && !(allFinished && config.earlyStopping == .stopEarly) && !allHit
         }
-        return (0..<batch).map { b in
-            let slot = b * beams
-            let base = slot * maxLength
-            if finishedFlags[slot] {
-                return GenerationResult(
-                    tokens: Array(finished[base..<(base + finishedLengths[slot])]), score: finishedScores[slot],
-                    coldStart: encoder.coldStart[b])
+        return (0..<batch).map { b in hypotheses(item: b, length: length, coldStart: encoder.coldStart[b]) }
+    }
+
+    /// Item `b`'s finished hypotheses, best first (HF `num_return_sequences = num_beams`); the running
+    /// beams, best first, when none finished.
+    private func hypotheses(item b: Int, length: Int, coldStart: Bool) -> [GenerationResult] {
+        let first = b * beams
+        let done = (first..<(first + beams)).filter { finishedFlags[$0] }
+        if !done.isEmpty {
+            return done.map { slot in
+                let base = slot * maxLength
+                return GenerationResult(tokens: Array(finished[base..<(base + finishedLengths[slot])]), score: finishedScores[slot],
+                                        coldStart: coldStart)
             }
-            return GenerationResult(
-                tokens: Array(running[base..<(base + length)]), score: runningScores[slot],
-                coldStart: encoder.coldStart[b])
+        }
+        return (first..<(first + beams)).map { row in
+            GenerationResult(tokens: Array(running[(row * maxLength)..<(row * maxLength + length)]), score: runningScores[row],
+                             coldStart: coldStart)
         }
     }
 

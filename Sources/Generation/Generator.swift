@@ -22,23 +22,43 @@ public final class BartGenerator {
     /// Generates one sequence per request; results are in request order.
     public func generate(_ requests: [GenerationRequest], config: GenerationConfig) throws -> [GenerationResult] {
         if requests.isEmpty { return [] }
+        let encoder = try encode(requests, config: config)
+        if config.effectiveMaxLength <= 1 { return encoder.coldStart.map { startOnly(config, coldStart: $0) } }
+        if config.numBeams > 1 {
+            var search = BeamSearch(model: model, config: config, batch: requests.count)
+            return try search.run(encoder).map { $0[0] }
+        }
+        let seeds = requests.enumerated().map { i, r in r.seed ?? (config.seed &+ UInt64(i)) }
+        return try greedyOrSample(encoder, config: config, seeds: seeds)
+    }
+
+    /// Beam search returning every hypothesis of each request, best first (`transformers`'
+    /// `num_return_sequences = num_beams`): the finished ones, or the running beams when none finished.
+    /// The first of each is what `generate` returns with the same config.
+    public func generateBeams(_ requests: [GenerationRequest], config: GenerationConfig) throws -> [[GenerationResult]] {
+        if requests.isEmpty { return [] }
+        var config = config
+        config.numBeams = max(2, config.numBeams)
+        config.doSample = false
+        let encoder = try encode(requests, config: config)
+        if config.effectiveMaxLength <= 1 { return encoder.coldStart.map { [startOnly(config, coldStart: $0)] } }
+        var search = BeamSearch(model: model, config: config, batch: requests.count)
+        return try search.run(encoder)
+    }
+
+    /// Validates the settings and encodes the batch.
+    private func encode(_ requests: [GenerationRequest], config: GenerationConfig) throws -> EncoderOutput {
         try config.validate(vocabSize: model.config.vocabSize)
         let maxLength = config.effectiveMaxLength
         if maxLength - 1 > model.config.maxPositionEmbeddings {
             throw BartError.inputTooLong(length: maxLength - 1, maximum: model.config.maxPositionEmbeddings)
         }
-        let encoder = try model.encode(requests.map(\.inputIds), users: requests.map(\.userId))
-        if maxLength <= 1 {
-            return encoder.coldStart.map {
-                GenerationResult(tokens: [config.decoderStartTokenId], score: nil, coldStart: $0)
-            }
-        }
-        if config.numBeams > 1 {
-            var search = BeamSearch(model: model, config: config, batch: requests.count)
-            return try search.run(encoder)
-        }
-        let seeds = requests.enumerated().map { i, r in r.seed ?? (config.seed &+ UInt64(i)) }
-        return try greedyOrSample(encoder, config: config, seeds: seeds)
+        return try model.encode(requests.map(\.inputIds), users: requests.map(\.userId))
+    }
+
+    /// The result of a zero-length generation: the decoder start token alone.
+    private func startOnly(_ config: GenerationConfig, coldStart: Bool) -> GenerationResult {
+        GenerationResult(tokens: [config.decoderStartTokenId], score: nil, coldStart: coldStart)
     }
 
     /// Generates for a single request.

@@ -6,6 +6,7 @@ import PrismEval
 import PrismExplain
 import PrismGrounding
 import PrismTelemetry
+import PrismWire
 
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,8 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(name: .customLong("candidate"), help: "NAME=FILE: a system's outputs as JSON lines (repeatable).") var candidates: [String] = []
     @Option(help: "A live service to call for every case, e.g. prism.explain.") var service: String?
     @Option(help: "The name of the live service's system in the report.") var serviceName = "prism"
+    @Option(help: "How to call the service, comma-separated: served (the replies as served, the grounding guard on) and student (allow_ungrounded: the student's own first explanations, named NAME-student).")
+    var modes = "served,student"
     @Option(help: "The broker's frontend endpoint (with --service).") var broker = "tcp://127.0.0.1:5555"
     @Option(help: "Which split.") var split = "test"
     @Option(help: "Cases, spread over the split (0: all).") var count = 300
@@ -58,11 +61,16 @@ struct EvalCommand: AsyncParsableCommand {
         }
         if let service {
             let caller = ServiceCaller(broker: broker, service: service, timeoutMs: timeoutMs, concurrency: concurrency)
-            let live = try await caller.collect(cases, name: serviceName, unknownShare: unknownUsers, probes: probes)
-            try EvalInputs.writeOutputs(live.outputs.texts, users: live.users, cases: cases,
-                                        to: outputFolder.appendingPathComponent("outputs-\(serviceName).jsonl"))
-            if live.failures > 0 { print("\(live.failures) calls failed; first: \(live.firstFailure ?? "")") }
-            systems.append(live.outputs)
+            for mode in modes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard mode == "served" || mode == "student" else { throw ValidationError("unknown mode '\(mode)' (served, student)") }
+                let name = mode == "served" ? serviceName : "\(serviceName)-student"
+                let live = try await caller.collect(cases, name: name, unknownShare: unknownUsers, probes: mode == "served" ? probes : 0,
+                                                    allowUngrounded: mode == "student")
+                try EvalInputs.writeOutputs(live.outputs.texts, users: live.users, cases: cases,
+                                            to: outputFolder.appendingPathComponent("outputs-\(name).jsonl"))
+                if live.failures > 0 { print("\(name): \(live.failures) calls failed; first: \(live.firstFailure ?? "")") }
+                systems.append(live.outputs)
+            }
         }
 
         let evaluator = Evaluator(checker: GroundingChecker(catalog: catalog))
@@ -103,7 +111,7 @@ struct ServiceCaller {
         var firstFailure: String?
     }
 
-    func collect(_ cases: [EvalCase], name: String, unknownShare: Double, probes: Int) async throws -> Collected {
+    func collect(_ cases: [EvalCase], name: String, unknownShare: Double, probes: Int, allowUngrounded: Bool) async throws -> Collected {
         let unknownCount = Int((Double(cases.count) * unknownShare).rounded())
         // Calls: every case (the last `unknownCount` as unknown users), then the probes' two variants.
         var calls: [(sample: Sample, user: String, slot: Slot)] = []
@@ -123,8 +131,8 @@ struct ServiceCaller {
         let progress = EvalProgress(total: calls.count)
         var texts: [String: String] = [:], users: [String: String] = [:], latencies: [Double] = []
         var probeTexts = [[String?]](repeating: [nil, nil, nil], count: probed.count)
-        var failures = 0, firstFailure: String?
-        await withTaskGroup(of: (Int, Result<(String, Double), Error>).self) { group in
+        var failures = 0, firstFailure: String?, servedAs: [String: Int] = [:]
+        await withTaskGroup(of: (Int, Result<(ExplainReply, Double), Error>).self) { group in
             var next = 0
             func submit() {
                 guard next < calls.count else { return }
@@ -135,11 +143,12 @@ struct ServiceCaller {
                     request.userID = call.user
                     request.historyItemIds = call.sample.history
                     request.itemID = call.sample.itemID
+                    request.allowUngrounded = allowUngrounded
                     let sent = Date()
                     do {
                         let result = try await client.call(service: service, body: try request.serializedData(), timeoutMs: timeoutMs)
                         let reply = try ExplainReply(serializedBytes: result.body)
-                        return (index, .success((reply.explanation, Date().timeIntervalSince(sent) * 1000)))
+                        return (index, .success((reply, Date().timeIntervalSince(sent) * 1000)))
                     } catch {
                         return (index, .failure(error))
                     }
@@ -148,10 +157,12 @@ struct ServiceCaller {
             for _ in 0..<max(1, concurrency) { submit() }
             while let (index, outcome) = await group.next() {
                 switch outcome {
-                case .success(let (text, ms)):
+                case .success(let (reply, ms)):
+                    let text = reply.explanation
                     switch calls[index].slot {
                     case .main(let id):
                         texts[id] = text
+                        servedAs[Self.name(reply.grounding), default: 0] += 1
                         users[id] = calls[index].user
                         latencies.append(ms)
                     case .probe(let k, let variant): probeTexts[k][variant] = text
@@ -170,11 +181,22 @@ struct ServiceCaller {
             guard let real = t[0], let unknown = t[1], let other = t[2] else { return nil }
             return SensitivityProbe(real: real, unknown: unknown, other: other)
         }
-        return Collected(outputs: SystemOutputs(name: name, texts: texts, latencyMs: latencies, probes: probeResults),
+        return Collected(outputs: SystemOutputs(name: name, texts: texts, latencyMs: latencies, probes: probeResults, servedAs: servedAs),
                          users: users, failures: failures, firstFailure: firstFailure)
     }
 
     enum Slot { case main(String), probe(Int, Int) }
+
+    static func name(_ grounding: Prism_V1_Grounding) -> String {
+        switch grounding {
+        case .unchecked: return "unchecked"
+        case .grounded: return "grounded"
+        case .groundedBeam: return "grounded_beam"
+        case .fallback: return "fallback"
+        case .ungrounded: return "ungrounded"
+        case .UNRECOGNIZED(let n): return "grounding_\(n)"
+        }
+    }
 }
 
 /// A one-line progress bar on a terminal (standard error); silent otherwise.

@@ -30,7 +30,8 @@ struct ExplainCommand: AsyncParsableCommand {
             let result = try await client.call(service: service, body: try request.serializedData(), timeoutMs: timeoutMs)
             let reply = try ExplainReply(serializedBytes: result.body)
             print(reply.explanation)
-            print("cold start: \(reply.coldStart), model \(reply.modelID), history dropped \(reply.historyDropped), "
+            if !reply.groundingProblems.isEmpty { print("grounding problems of the student's text: " + reply.groundingProblems.joined(separator: "; ")) }
+            print("grounding: \(ServiceCaller.name(reply.grounding)), cold start: \(reply.coldStart), model \(reply.modelID), history dropped \(reply.historyDropped), "
                   + "encode \(reply.timings.encodeUs / 1000) ms, decode \(reply.timings.decodeUs / 1000) ms, batch \(reply.timings.batchSize)")
             await client.close()
         } catch let error as PrismClientError {
@@ -58,7 +59,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Deadline per request in milliseconds.") var timeoutMs: Int64 = 30_000
 
     struct Row: Sendable {
-        var user: String, history: String, item: String, explanation: String, coldStart: Bool, latencyMs: Double
+        var user: String, history: String, item: String, explanation: String, coldStart: Bool, latencyMs: Double, grounding: String
     }
 
     func run() async throws {
@@ -91,7 +92,8 @@ struct ReplayCommand: AsyncParsableCommand {
                     let titles = sample.history.suffix(2).map { catalog[$0]?.title ?? $0 }
                     return (index, Row(user: user, history: (sample.history.count > 2 ? "… " : "") + titles.joined(separator: "; "),
                                        item: catalog[sample.itemID]?.title ?? sample.itemID, explanation: reply.explanation,
-                                       coldStart: reply.coldStart, latencyMs: Date().timeIntervalSince(sent) * 1000))
+                                       coldStart: reply.coldStart, latencyMs: Date().timeIntervalSince(sent) * 1000,
+                                       grounding: ServiceCaller.name(reply.grounding)))
                 }
             }
             for _ in 0..<max(1, concurrency) { submit() }
@@ -105,7 +107,7 @@ struct ReplayCommand: AsyncParsableCommand {
         await client.close()
         let shown = Array(rows.prefix(max(0, show - min(show / 3, unknownUsers)))) + Array(rows.suffix(min(show / 3, unknownUsers)))
         for row in shown {
-            print("user \(row.user) | history: \(row.history) | item: \(row.item) | cold start: \(row.coldStart ? "yes" : "no") | \(String(format: "%.0f", row.latencyMs)) ms")
+            print("user \(row.user) | history: \(row.history) | item: \(row.item) | cold start: \(row.coldStart ? "yes" : "no") | \(row.grounding) | \(String(format: "%.0f", row.latencyMs)) ms")
             print("    → \(row.explanation)")
         }
         let latencies = rows.map(\.latencyMs).sorted()
@@ -113,5 +115,7 @@ struct ReplayCommand: AsyncParsableCommand {
         print(String(format: "\n%d requests, %d concurrent: p50 %.0f ms, p95 %.0f ms, %.1f explanations/s; cold starts %d",
                      rows.count, concurrency, percentile(0.5), percentile(0.95), Double(rows.count) / elapsed,
                      rows.filter(\.coldStart).count))
+        let served = Dictionary(grouping: rows, by: \.grounding).mapValues(\.count).sorted { $0.key < $1.key }
+        print("served: " + served.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import Foundation
 import PrismData
 import PrismExplain
+import PrismGrounding
 import PrismTeacher
 import PrismTeacherOpenAI
 import PrismTelemetry
@@ -22,6 +23,10 @@ struct WorkerCommand: AsyncParsableCommand {
     var model: String?
     @Option(help: "For --handler explain: catalog.jsonl to resolve item ids (from `prism data prepare`).") var catalog: String?
     @Option(help: "For --handler explain: BLAS threads of the inference thread.") var blasThreads = 1
+    @Flag(inversion: .prefixedNo, help: "For --handler explain: check every explanation against its request's facts; a failed one is decoded again with beam search, then answered by the rule oracle (the reply says which).")
+    var groundingGuard = true
+    @Option(help: "For --handler explain: beam-search hypotheses the guard tries after a failed explanation (0: straight to the rule oracle).")
+    var guardBeams = 4
     @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server).")
     var teacher = "rule"
     @Option(help: "For --teacher openai: the API base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).") var baseURL = "http://127.0.0.1:8000/v1"
@@ -62,10 +67,11 @@ struct WorkerCommand: AsyncParsableCommand {
         case "explain":
             guard let model else { throw ValidationError("--handler explain needs --model DIR") }
             let items = try catalog.map { try SampleIO.readCatalog(from: URL(fileURLWithPath: $0)) } ?? ItemCatalog()
-            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads)
+            let gate = groundingGuard ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams) : nil
+            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate)
             inference = thread
             logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
-                                                      "user_embeddings": "\(thread.hasUserEmbeddings)"])
+                                                      "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)"])
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
         }

@@ -19,22 +19,9 @@ public struct PromptPlanner: Sendable {
         prompt.userID = sample.userID
         prompt.prompt = fitted.text
         // The prompt drops the oldest items to fit its budget; the facts show what it shows.
-        prompt.history = sample.history.suffix(fitted.keptHistory).map { facts(catalog.itemOrPlaceholder($0)) }
-        prompt.item = facts(catalog.itemOrPlaceholder(sample.itemID))
+        prompt.history = sample.history.suffix(fitted.keptHistory).map { ItemFacts(catalog.itemOrPlaceholder($0)) }
+        prompt.item = ItemFacts(catalog.itemOrPlaceholder(sample.itemID))
         return prompt
-    }
-
-    func facts(_ item: CatalogItem) -> ItemFacts {
-        var facts = ItemFacts()
-        facts.itemID = item.id
-        facts.title = item.title
-        facts.year = Int32(clamping: item.year ?? 0)
-        facts.genres = item.genres
-        facts.directors = item.directors
-        facts.actors = item.actors
-        facts.writers = item.writers
-        facts.plot = item.plot ?? ""
-        return facts
     }
 }
 

@@ -21,12 +21,16 @@ public struct SystemOutputs: Sendable {
     /// Milliseconds per request, when the system was called live.
     public var latencyMs: [Double]
     public var probes: [SensitivityProbe]
+    /// Replies by their grounding field, when the system was called live.
+    public var servedAs: [String: Int]?
 
-    public init(name: String, texts: [String: String], latencyMs: [Double] = [], probes: [SensitivityProbe] = []) {
+    public init(name: String, texts: [String: String], latencyMs: [Double] = [], probes: [SensitivityProbe] = [],
+                servedAs: [String: Int]? = nil) {
         self.name = name
         self.texts = texts
         self.latencyMs = latencyMs
         self.probes = probes
+        self.servedAs = servedAs
     }
 }
 
@@ -123,7 +127,7 @@ public struct Evaluator: Sendable {
                 distinct2: Diversity.distinct(2, texts), templateShare: pct(skeletons.filter(topSet.contains).count),
                 topTemplates: top.map { SystemReport.Template(skeleton: $0.skeleton, count: $0.count) }),
             latency: Self.latency(system.latencyMs),
-            userSensitivity: Self.sensitivity(system.probes))
+            userSensitivity: Self.sensitivity(system.probes), servedAs: system.servedAs)
         return (report, details)
     }
 

@@ -84,6 +84,11 @@ public enum ReportWriter {
             if let lat = s.latency {
                 md += "Latency over \(lat.requests) requests: p50 \(f(lat.p50Ms)) ms, p95 \(f(lat.p95Ms)) ms, mean \(f(lat.meanMs)) ms.\n\n"
             }
+            if let served = s.servedAs, !served.isEmpty {
+                let total = served.values.reduce(0, +)
+                md += "Replies by grounding: " + served.sorted { $0.key < $1.key }
+                    .map { "\($0.key) \($0.value) (\(f(100 * Double($0.value) / Double(max(1, total))))%)" }.joined(separator: ", ") + ".\n\n"
+            }
             if let u = s.userSensitivity {
                 md += "User sensitivity over \(u.probes) (history, item) pairs: the explanation changes for an unknown user in \(f(u.changedUnknown))% "
                     + "(mean 1 − ROUGE-L \(f(u.distanceUnknown, 3))), for another real user in \(f(u.changedOther))% (\(f(u.distanceOther, 3))).\n\n"

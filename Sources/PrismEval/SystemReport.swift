@@ -11,6 +11,8 @@ public struct SystemReport: Sendable, Codable, Equatable {
     public var diversity: DiversityFigures
     public var latency: Latency?
     public var userSensitivity: UserSensitivity?
+    /// A live service's replies by their grounding field (grounded, grounded_beam, fallback, ungrounded, unchecked).
+    public var servedAs: [String: Int]?
 
     public struct Lexical: Sendable, Codable, Equatable {
         /// Mean F1 × 100 over the cases, `rouge-score` default tokenizer.

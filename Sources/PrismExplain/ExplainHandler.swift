@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import PrismData
 import PrismTeacher
 import PrismWire
@@ -21,6 +22,7 @@ public struct ExplainHandler: RequestHandler {
     public let maxBatchSize: Int
     public let maxHistoryItems: Int
     public let maxBeams: Int
+    let metrics = GroundingMetrics()
 
     public init(inference: InferenceThread, catalog: ItemCatalog, maxBatchSize: Int = 8, maxHistoryItems: Int = 200, maxBeams: Int = 4) {
         self.inference = inference
@@ -54,6 +56,10 @@ public struct ExplainHandler: RequestHandler {
                     reply.timings.encodeUs = done.encodeUs
                     reply.timings.decodeUs = done.decodeUs
                     reply.timings.batchSize = UInt32(clamping: done.batchSize)
+                    reply.grounding = done.grounding.wire
+                    reply.groundingProblems = done.problems
+                    reply.citedItemIds = done.cited
+                    metrics.count(done.grounding)
                     results[entry.index] = (try? reply.serializedData()).map { .ok($0) } ?? .failure(.internal, "cannot encode the reply")
                 case .failure(let error):
                     results[entry.index] = .failure(.internal, error.description)
@@ -97,7 +103,8 @@ public struct ExplainHandler: RequestHandler {
         let job = ExplainJob(
             userID: message.userID, history: history, item: item,
             maxNewTokens: message.maxNewTokens == 0 ? limit : min(Int(message.maxNewTokens), limit),
-            numBeams: message.numBeams == 0 ? 0 : min(Int(message.numBeams), maxBeams), arrivedNs: arrived)
+            numBeams: message.numBeams == 0 ? 0 : min(Int(message.numBeams), maxBeams), arrivedNs: arrived,
+            allowUngrounded: message.allowUngrounded)
         return .success((job, total - history.count))
     }
 }
@@ -108,4 +115,25 @@ extension CatalogItem {
         self.init(id: facts.itemID, title: facts.title, year: facts.year == 0 ? nil : Int(facts.year), genres: facts.genres,
                   directors: facts.directors, writers: facts.writers, actors: facts.actors, plot: facts.plot.isEmpty ? nil : facts.plot)
     }
+}
+
+extension GroundingOutcome {
+    var wire: Prism_V1_Grounding {
+        switch self {
+        case .unchecked: return .unchecked
+        case .grounded: return .grounded
+        case .groundedBeam: return .groundedBeam
+        case .fallback: return .fallback
+        case .ungrounded: return .ungrounded
+        }
+    }
+}
+
+/// Replies by grounding outcome (`prism_explain_grounding_total{outcome=…}`).
+struct GroundingMetrics: Sendable {
+    let counters: [GroundingOutcome: Counter] = Dictionary(uniqueKeysWithValues: GroundingOutcome.allCases.map {
+        ($0, Counter(label: "prism_explain_grounding_total", dimensions: [("outcome", $0.rawValue)]))
+    })
+
+    func count(_ outcome: GroundingOutcome) { counters[outcome]?.increment() }
 }

@@ -26,13 +26,14 @@ public final class InferenceThread: Sendable {
     public let hasUserEmbeddings: Bool
 
     /// Loads the model on the new thread; throws (and ends the thread) when the folder is broken.
-    public init(folder: String, blasThreads: Int = 1) async throws(ExplainError) {
+    /// With `groundingGuard`, no explanation that fails its check is served (see `GroundingGuard`).
+    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil) async throws(ExplainError) {
         let jobs = self.jobs
         let (stream, report) = AsyncStream<Result<(String, StudentManifest, Bool), ExplainError>>.makeStream()
         thread = IOThread(name: "prism-inference") {
             let model: StudentModel
             do {
-                model = try StudentModel(folder: folder, blasThreads: blasThreads)
+                model = try StudentModel(folder: folder, blasThreads: blasThreads, groundingGuard: groundingGuard)
             } catch let error as ExplainError {
                 report.yield(.failure(error))
                 report.finish()

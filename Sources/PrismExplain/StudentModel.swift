@@ -65,6 +65,8 @@ public struct ExplainJob: Sendable {
     public var numBeams: Int
     /// When the request reached the worker (monotonic ns), for the queue time.
     public var arrivedNs: UInt64
+    /// Return the student's text with its verdict when it fails the grounding check (no fallback).
+    public var allowUngrounded: Bool = false
 }
 
 /// What the student wrote for one job.
@@ -76,6 +78,11 @@ public struct ExplainOutcome: Sendable {
     public var encodeUs: UInt32
     public var decodeUs: UInt32
     public var batchSize: Int
+    public var grounding: GroundingOutcome = .unchecked
+    /// Why the student's first explanation failed the check.
+    public var problems: [String] = []
+    /// Catalog ids of the films the served explanation names.
+    public var cited: [String] = []
 }
 
 /// The distilled student: BART + its tokenizer + the user table + the shared input rendering.
@@ -90,9 +97,12 @@ public final class StudentModel {
     /// The input length in tokens. When even `History: (none)` and the item do not fit, the ids are
     /// cut to it keeping `</s>` (`ids[:n-1] + [</s>]`), exactly as training does.
     let inputBudget: Int
+    /// Checks every explanation before it is served (nil: unchecked).
+    let groundingGuard: GroundingGuard?
 
-    public init(folder: String, blasThreads: Int = 1) throws(ExplainError) {
+    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil) throws(ExplainError) {
         self.folder = folder
+        self.groundingGuard = groundingGuard
         func broken(_ reason: String) -> ExplainError { .brokenModel(folder: folder, reason: reason) }
         let manifestURL = URL(fileURLWithPath: folder).appendingPathComponent("prism.json")
         var manifest = StudentManifest()
@@ -140,19 +150,29 @@ public final class StudentModel {
             if settings.numBeams > 0 { config.numBeams = settings.numBeams }  // 0: the model's default
             do {
                 let generated = try generator.generate(requests, config: config)
+                var outcomes = zip(indices, generated).enumerated().map { offset, pair in
+                    ExplainOutcome(
+                        explanation: decodeText(pair.1.generatedTokens), coldStart: pair.1.coldStart,
+                        historyDropped: fitted[offset].droppedHistory,
+                        queueUs: micros(start - min(start, jobs[pair.0].arrivedNs)), encodeUs: micros(encoded - start),
+                        decodeUs: 0, batchSize: indices.count)
+                }
+                guardExplanations(indices.map { jobs[$0] }, requests: requests, config: config, outcomes: &outcomes)
                 let done = monotonicNs()
                 for (offset, index) in indices.enumerated() {
-                    results[index] = .success(ExplainOutcome(
-                        explanation: tokenizer.decode(Array(generated[offset].generatedTokens)).trimmingCharacters(in: .whitespacesAndNewlines),
-                        coldStart: generated[offset].coldStart, historyDropped: fitted[offset].droppedHistory,
-                        queueUs: micros(start - min(start, jobs[index].arrivedNs)), encodeUs: micros(encoded - start),
-                        decodeUs: micros(done - encoded), batchSize: indices.count))
+                    outcomes[offset].decodeUs = micros(done - encoded)
+                    results[index] = .success(outcomes[offset])
                 }
             } catch {
                 for index in indices { results[index] = .failure(.generation("\(error)")) }
             }
         }
         return results.map { $0 ?? .failure(.generation("not run")) }
+    }
+
+    /// The text of generated ids, trimmed.
+    func decodeText(_ ids: ArraySlice<Int>) -> String {
+        tokenizer.decode(Array(ids)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The input text the student reads for a job (for tests and debugging).

@@ -23,6 +23,63 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// How the explanation in a reply was checked against the request's facts.
+public nonisolated enum Prism_V1_Grounding: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// the worker runs without a grounding check
+  case unchecked // = 0
+
+  /// the student's first explanation passed
+  case grounded // = 1
+
+  /// a beam-search hypothesis passed after the first one failed
+  case groundedBeam // = 2
+
+  /// no hypothesis passed: the rule oracle's explanation for the same request
+  case fallback // = 3
+
+  /// the first explanation failed and allow_ungrounded was set: the student's text
+  case ungrounded // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unchecked
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unchecked
+    case 1: self = .grounded
+    case 2: self = .groundedBeam
+    case 3: self = .fallback
+    case 4: self = .ungrounded
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unchecked: return 0
+    case .grounded: return 1
+    case .groundedBeam: return 2
+    case .fallback: return 3
+    case .ungrounded: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Prism_V1_Grounding] = [
+    .unchecked,
+    .grounded,
+    .groundedBeam,
+    .fallback,
+    .ungrounded,
+  ]
+
+}
+
 public nonisolated struct Prism_V1_ExplainRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -53,6 +110,11 @@ public nonisolated struct Prism_V1_ExplainRequest: Sendable {
   public var maxNewTokens: UInt32 = 0
 
   public var numBeams: UInt32 = 0
+
+  /// The worker never serves an explanation its grounding checker rejects: it decodes again with beam
+  /// search, then falls back to the rule oracle. true: return the student's first text with the verdict
+  /// instead (no second decoding), to measure the student itself.
+  public var allowUngrounded: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -107,6 +169,14 @@ public nonisolated struct Prism_V1_ExplainReply: Sendable {
   /// History items dropped (oldest first) to fit the model's input length.
   public var historyDropped: UInt32 = 0
 
+  public var grounding: Prism_V1_Grounding = .unchecked
+
+  /// Why the student's first explanation failed the check (empty when it passed).
+  public var groundingProblems: [String] = []
+
+  /// Catalog ids of the films the explanation names (the item and history films).
+  public var citedItemIds: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -118,9 +188,13 @@ public nonisolated struct Prism_V1_ExplainReply: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "prism.v1"
 
+nonisolated extension Prism_V1_Grounding: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GROUNDING_UNCHECKED\0\u{1}GROUNDED\0\u{1}GROUNDED_BEAM\0\u{1}FALLBACK\0\u{1}UNGROUNDED\0")
+}
+
 nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExplainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}history_item_ids\0\u{3}history_items\0\u{3}item_id\0\u{1}item\0\u{3}max_new_tokens\0\u{3}num_beams\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}history_item_ids\0\u{3}history_items\0\u{3}item_id\0\u{1}item\0\u{3}max_new_tokens\0\u{3}num_beams\0\u{3}allow_ungrounded\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -135,6 +209,7 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
       case 5: try { try decoder.decodeSingularMessageField(value: &self._item) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxNewTokens) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.numBeams) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.allowUngrounded) }()
       default: break
       }
     }
@@ -166,6 +241,9 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
     if self.numBeams != 0 {
       try visitor.visitSingularUInt32Field(value: self.numBeams, fieldNumber: 7)
     }
+    if self.allowUngrounded != false {
+      try visitor.visitSingularBoolField(value: self.allowUngrounded, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -177,6 +255,7 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
     if lhs._item != rhs._item {return false}
     if lhs.maxNewTokens != rhs.maxNewTokens {return false}
     if lhs.numBeams != rhs.numBeams {return false}
+    if lhs.allowUngrounded != rhs.allowUngrounded {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -229,7 +308,7 @@ nonisolated extension Prism_V1_ExplainTimings: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExplainReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}explanation\0\u{3}cold_start\0\u{3}model_id\0\u{1}timings\0\u{3}history_dropped\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}explanation\0\u{3}cold_start\0\u{3}model_id\0\u{1}timings\0\u{3}history_dropped\0\u{1}grounding\0\u{3}grounding_problems\0\u{3}cited_item_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -242,6 +321,9 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
       case 3: try { try decoder.decodeSingularStringField(value: &self.modelID) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._timings) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.historyDropped) }()
+      case 6: try { try decoder.decodeSingularEnumField(value: &self.grounding) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.groundingProblems) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.citedItemIds) }()
       default: break
       }
     }
@@ -267,6 +349,15 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
     if self.historyDropped != 0 {
       try visitor.visitSingularUInt32Field(value: self.historyDropped, fieldNumber: 5)
     }
+    if self.grounding != .unchecked {
+      try visitor.visitSingularEnumField(value: self.grounding, fieldNumber: 6)
+    }
+    if !self.groundingProblems.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.groundingProblems, fieldNumber: 7)
+    }
+    if !self.citedItemIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.citedItemIds, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -276,6 +367,9 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
     if lhs.modelID != rhs.modelID {return false}
     if lhs._timings != rhs._timings {return false}
     if lhs.historyDropped != rhs.historyDropped {return false}
+    if lhs.grounding != rhs.grounding {return false}
+    if lhs.groundingProblems != rhs.groundingProblems {return false}
+    if lhs.citedItemIds != rhs.citedItemIds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -142,7 +142,7 @@ void   prism__v1__explain_reply__free_unpacked
   assert(message->base.descriptor == &prism__v1__explain_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descriptors[8] =
 {
   {
     "user_id",
@@ -228,8 +228,21 @@ static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "allow_ungrounded",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__ExplainRequest, allow_ungrounded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__explain_request__field_indices_by_name[] = {
+  7,   /* field[7] = allow_ungrounded */
   1,   /* field[1] = history_item_ids */
   2,   /* field[2] = history_items */
   4,   /* field[4] = item */
@@ -241,7 +254,7 @@ static const unsigned prism__v1__explain_request__field_indices_by_name[] = {
 static const ProtobufCIntRange prism__v1__explain_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor =
 {
@@ -251,7 +264,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor =
   "Prism__V1__ExplainRequest",
   "prism.v1",
   sizeof(Prism__V1__ExplainRequest),
-  7,
+  8,
   prism__v1__explain_request__field_descriptors,
   prism__v1__explain_request__field_indices_by_name,
   1,  prism__v1__explain_request__number_ranges,
@@ -335,7 +348,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_timings__descriptor =
   (ProtobufCMessageInit) prism__v1__explain_timings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptors[5] =
+static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptors[8] =
 {
   {
     "explanation",
@@ -397,10 +410,49 @@ static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grounding",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__ExplainReply, grounding),
+    &prism__v1__grounding__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "grounding_problems",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Prism__V1__ExplainReply, n_grounding_problems),
+    offsetof(Prism__V1__ExplainReply, grounding_problems),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cited_item_ids",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Prism__V1__ExplainReply, n_cited_item_ids),
+    offsetof(Prism__V1__ExplainReply, cited_item_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__explain_reply__field_indices_by_name[] = {
+  7,   /* field[7] = cited_item_ids */
   1,   /* field[1] = cold_start */
   0,   /* field[0] = explanation */
+  5,   /* field[5] = grounding */
+  6,   /* field[6] = grounding_problems */
   4,   /* field[4] = history_dropped */
   2,   /* field[2] = model_id */
   3,   /* field[3] = timings */
@@ -408,7 +460,7 @@ static const unsigned prism__v1__explain_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange prism__v1__explain_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor =
 {
@@ -418,10 +470,44 @@ const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor =
   "Prism__V1__ExplainReply",
   "prism.v1",
   sizeof(Prism__V1__ExplainReply),
-  5,
+  8,
   prism__v1__explain_reply__field_descriptors,
   prism__v1__explain_reply__field_indices_by_name,
   1,  prism__v1__explain_reply__number_ranges,
   (ProtobufCMessageInit) prism__v1__explain_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue prism__v1__grounding__enum_values_by_number[5] =
+{
+  { "GROUNDING_UNCHECKED", "PRISM__V1__GROUNDING__GROUNDING_UNCHECKED", 0 },
+  { "GROUNDED", "PRISM__V1__GROUNDING__GROUNDED", 1 },
+  { "GROUNDED_BEAM", "PRISM__V1__GROUNDING__GROUNDED_BEAM", 2 },
+  { "FALLBACK", "PRISM__V1__GROUNDING__FALLBACK", 3 },
+  { "UNGROUNDED", "PRISM__V1__GROUNDING__UNGROUNDED", 4 },
+};
+static const ProtobufCIntRange prism__v1__grounding__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex prism__v1__grounding__enum_values_by_name[5] =
+{
+  { "FALLBACK", 3 },
+  { "GROUNDED", 1 },
+  { "GROUNDED_BEAM", 2 },
+  { "GROUNDING_UNCHECKED", 0 },
+  { "UNGROUNDED", 4 },
+};
+const ProtobufCEnumDescriptor prism__v1__grounding__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "prism.v1.Grounding",
+  "Grounding",
+  "Prism__V1__Grounding",
+  "prism.v1",
+  5,
+  prism__v1__grounding__enum_values_by_number,
+  5,
+  prism__v1__grounding__enum_values_by_name,
+  1,
+  prism__v1__grounding__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -23,6 +23,32 @@ typedef struct Prism__V1__ExplainReply Prism__V1__ExplainReply;
 
 /* --- enums --- */
 
+/*
+ * How the explanation in a reply was checked against the request's facts.
+ */
+typedef enum _Prism__V1__Grounding {
+  /*
+   * the worker runs without a grounding check
+   */
+  PRISM__V1__GROUNDING__GROUNDING_UNCHECKED = 0,
+  /*
+   * the student's first explanation passed
+   */
+  PRISM__V1__GROUNDING__GROUNDED = 1,
+  /*
+   * a beam-search hypothesis passed after the first one failed
+   */
+  PRISM__V1__GROUNDING__GROUNDED_BEAM = 2,
+  /*
+   * no hypothesis passed: the rule oracle's explanation for the same request
+   */
+  PRISM__V1__GROUNDING__FALLBACK = 3,
+  /*
+   * the first explanation failed and allow_ungrounded was set: the student's text
+   */
+  PRISM__V1__GROUNDING__UNGROUNDED = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PRISM__V1__GROUNDING)
+} Prism__V1__Grounding;
 
 /* --- messages --- */
 
@@ -53,10 +79,16 @@ struct  Prism__V1__ExplainRequest
    */
   uint32_t max_new_tokens;
   uint32_t num_beams;
+  /*
+   * The worker never serves an explanation its grounding checker rejects: it decodes again with beam
+   * search, then falls back to the rule oracle. true: return the student's first text with the verdict
+   * instead (no second decoding), to measure the student itself.
+   */
+  protobuf_c_boolean allow_ungrounded;
 };
 #define PRISM__V1__EXPLAIN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__explain_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, 0, 0 }
 
 
 struct  Prism__V1__ExplainTimings
@@ -98,10 +130,21 @@ struct  Prism__V1__ExplainReply
    * History items dropped (oldest first) to fit the model's input length.
    */
   uint32_t history_dropped;
+  Prism__V1__Grounding grounding;
+  /*
+   * Why the student's first explanation failed the check (empty when it passed).
+   */
+  size_t n_grounding_problems;
+  char **grounding_problems;
+  /*
+   * Catalog ids of the films the explanation names (the item and history films).
+   */
+  size_t n_cited_item_ids;
+  char **cited_item_ids;
 };
 #define PRISM__V1__EXPLAIN_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__explain_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, 0, PRISM__V1__GROUNDING__GROUNDING_UNCHECKED, 0,NULL, 0,NULL }
 
 
 /* Prism__V1__ExplainRequest methods */
@@ -178,6 +221,7 @@ typedef void (*Prism__V1__ExplainReply_Closure)
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    prism__v1__grounding__descriptor;
 extern const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor;
 extern const ProtobufCMessageDescriptor prism__v1__explain_timings__descriptor;
 extern const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor;
