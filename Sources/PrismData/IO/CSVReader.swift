@@ -147,3 +147,12 @@ struct CSVRecordParser {
         afterClosingQuote = false
     }
 }
+
+/// Every record of a CSV file (RFC 4180, comma-separated), the header row included; a malformed
+/// record is an error naming its line.
+public func readCSVRecords(_ url: URL) throws -> [[String]] {
+    var records: [[String]] = []
+    var report = LoadReport()
+    try CSVReader(url: url).forEachRecord(report: &report) { fields, _ in records.append(fields) }
+    return records
+}
