@@ -43,29 +43,10 @@ public struct EntityLexicon: Sendable {
     /// "The Ice Storm" with 2; "Piano" for "The Piano" only with 1).
     public static func titleForms(_ title: String, articleFreeMinWords: Int) -> [[String]] {
         let display = MovieTitle.display(title)
-        var texts = [display]
-        var base = "", inner = "", alternates: [String] = []
-        var depth = 0
-        for ch in display {
-            if ch == "(" {
-                if depth > 0 { inner.append(ch) } else { inner = "" }
-                depth += 1
-            } else if ch == ")" && depth > 0 {
-                depth -= 1
-                if depth == 0 { alternates.append(inner) } else { inner.append(ch) }
-            } else if depth > 0 {
-                inner.append(ch)
-            } else {
-                base.append(ch)
-            }
-        }
-        texts.append(base)
-        for alternate in alternates {
-            var a = alternate.trimmingCharacters(in: .whitespaces)
-            for prefix in ["a.k.a. ", "aka "] where a.lowercased().hasPrefix(prefix) { a = String(a.dropFirst(prefix.count)) }
-            // "(1995)", "(V)": a year or a video marker, not another title.
-            if a.unicodeScalars.filter(\.properties.isAlphabetic).count >= 3 { texts.append(a) }
-        }
+        let (base, alternates) = MovieTitle.splitAlternates(display)
+        var texts = [display, base]
+        // "(1995)", "(V)": a year or a video marker, not another title.
+        texts += alternates.filter { $0.unicodeScalars.filter(\.properties.isAlphabetic).count >= 3 }
         var forms: [[String]] = []
         func add(_ keys: [String]) { if !keys.isEmpty && !forms.contains(keys) { forms.append(keys) } }
         for text in texts {

@@ -9,18 +9,7 @@ final class HumanEvaluationTests: XCTestCase {
     struct Reference: Decodable { var kappa: [Double?]; var ttest: [[Double]?] }
 
     func reference(tables: [[[Int]]], pairs: [[[Double]]]) throws -> Reference {
-        guard let python = ProjectPython.locate() else {
-            let message = "no project Python (scripts/setup-python.sh, or PRISM_PYTHON) for the reference statistics"
-            if ProjectPython.isCI { XCTFail(message) }
-            throw XCTSkip(message)
-        }
-        let input = try JSONSerialization.data(withJSONObject: ["tables": tables, "pairs": pairs])
-        let run = try ProjectPython.run(python, script: "scripts/eval/reference_stats.py", input: input)
-        if run.status != 0, run.stderr.contains("ModuleNotFoundError"), !ProjectPython.isCI {
-            throw XCTSkip("statsmodels/scipy missing (scripts/setup-python.sh installs them)")
-        }
-        XCTAssertEqual(run.status, 0, run.stderr)
-        return try JSONDecoder().decode(Reference.self, from: run.stdout)
+        try runReferenceScript("scripts/eval/reference_stats.py", input: ["tables": tables, "pairs": pairs], as: Reference.self)
     }
 
     func testFleissKappaAndPairedTTestEqualStatsmodelsAndScipy() throws {

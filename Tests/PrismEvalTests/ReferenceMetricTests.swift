@@ -83,18 +83,7 @@ final class ReferenceMetricTests: XCTestCase {
     }
 
     func reference(pairs: [[String]], words: [String]) throws -> Reference {
-        guard let python = ProjectPython.locate() else {
-            let message = "no project Python (scripts/setup-python.sh, or PRISM_PYTHON) for the reference metrics"
-            if ProjectPython.isCI { XCTFail(message) }
-            throw XCTSkip(message)
-        }
-        let input = try JSONSerialization.data(withJSONObject: ["pairs": pairs, "words": words])
-        let run = try ProjectPython.run(python, script: "scripts/eval/reference_metrics.py", input: input)
-        if run.status != 0, run.stderr.contains("ModuleNotFoundError"), !ProjectPython.isCI {
-            throw XCTSkip("reference packages missing (scripts/setup-python.sh installs them): \(run.stderr.suffix(200))")
-        }
-        XCTAssertEqual(run.status, 0, run.stderr)
-        return try JSONDecoder().decode(Reference.self, from: run.stdout)
+        try runReferenceScript("scripts/eval/reference_metrics.py", input: ["pairs": pairs, "words": words], as: Reference.self)
     }
 
     func testRougeBleuAndStemmerEqualTheReferencePackages() throws {

@@ -16,13 +16,7 @@ final class ExplainHandlerTests: XCTestCase {
     }
 
     func request(user: String, history: [String], item: String) throws -> WorkRequest {
-        var message = ExplainRequest()
-        message.userID = user
-        message.historyItemIds = history
-        message.itemID = item
-        var envelope = Envelope()
-        envelope.body = try message.serializedData()
-        return WorkRequest(envelope: envelope)
+        try explainRequest(user: user, history: history, item: item)
     }
 
     func testKnownUnknownAndInvalidRequestsInOneBatch() async throws {
@@ -87,4 +81,16 @@ final class InputBudgetTests: XCTestCase {
         await thread.close()
         XCTAssertEqual(result.status.code, .ok, result.status.message)
     }
+}
+
+/// A prism.explain request as the worker receives it.
+func explainRequest(user: String, history: [String], item: String, allowUngrounded: Bool = false) throws -> WorkRequest {
+    var message = ExplainRequest()
+    message.userID = user
+    message.historyItemIds = history
+    message.itemID = item
+    message.allowUngrounded = allowUngrounded
+    var envelope = Envelope()
+    envelope.body = try message.serializedData()
+    return WorkRequest(envelope: envelope)
 }

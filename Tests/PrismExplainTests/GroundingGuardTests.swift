@@ -45,14 +45,7 @@ final class GroundingGuardTests: XCTestCase {
     }
 
     func request(user: String, history: [String], item: String, allowUngrounded: Bool = false) throws -> WorkRequest {
-        var message = ExplainRequest()
-        message.userID = user
-        message.historyItemIds = history
-        message.itemID = item
-        message.allowUngrounded = allowUngrounded
-        var envelope = Envelope()
-        envelope.body = try message.serializedData()
-        return WorkRequest(envelope: envelope)
+        try explainRequest(user: user, history: history, item: item, allowUngrounded: allowUngrounded)
     }
 
     func testEveryServedReplyIsGroundedAndFallbacksAreMarked() async throws {

@@ -80,10 +80,18 @@ public enum MovieTitle {
     /// "il postino", "the postman"). Empty keys are dropped.
     public static func keyVariants(_ title: String) -> Set<String> {
         var variants: Set<String> = [normalizedKey(title)]
-        var base = ""
+        let (base, alternates) = splitAlternates(title)
+        variants.insert(normalizedKey(base))
+        for alt in alternates { variants.insert(normalizedKey(alt)) }
+        variants.remove("")
+        return variants
+    }
+
+    /// A title without its parenthesised parts, and each part (outermost level; "a.k.a." dropped):
+    /// "Postino, Il (The Postman)" → ("Postino, Il ", ["The Postman"]).
+    public static func splitAlternates(_ title: String) -> (base: String, alternates: [String]) {
+        var base = "", inner = "", alternates: [String] = []
         var depth = 0
-        var inner = ""
-        var alternates: [String] = []
         for ch in title {
             if ch == "(" {
                 if depth == 0 { inner = "" } else { inner.append(ch) }
@@ -97,15 +105,10 @@ public enum MovieTitle {
                 base.append(ch)
             }
         }
-        variants.insert(normalizedKey(base))
-        for alt in alternates {
+        return (base, alternates.map { alt in
             var a = alt.trimmingCharacters(in: .whitespaces)
-            for prefix in ["a.k.a. ", "aka "] where a.lowercased().hasPrefix(prefix) {
-                a = String(a.dropFirst(prefix.count))
-            }
-            variants.insert(normalizedKey(a))
-        }
-        variants.remove("")
-        return variants
+            for prefix in ["a.k.a. ", "aka "] where a.lowercased().hasPrefix(prefix) { a = String(a.dropFirst(prefix.count)) }
+            return a
+        })
     }
 }
