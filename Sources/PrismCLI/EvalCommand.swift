@@ -45,6 +45,8 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(help: "Output folder.") var output = "out/eval"
     @Option(help: "Print a warning when a candidate's fully grounded share is below this percentage.") var warnBelow = 95.0
     @Flag(help: "Leave the teacher (the goldens) out of the systems.") var noTeacher = false
+    @Option(help: "Python with matplotlib for the PNG charts (scripts/eval/charts.py); default: $PRISM_PYTHON, else .venv/bin/python.")
+    var python: String?
 
     func run() async throws {
         Telemetry.bootstrap(logLevel: .warning)
@@ -105,6 +107,28 @@ struct EvalRunCommand: AsyncParsableCommand {
             }
         }
         print("report: \(outputFolder.appendingPathComponent("report.md").path)")
+        await drawCharts(report: outputFolder.appendingPathComponent("report.json"))
+    }
+
+    /// Runs scripts/eval/charts.py on the report when a Python and the script are at hand; says why not otherwise.
+    func drawCharts(report: URL) async {
+        let script = "scripts/eval/charts.py"
+        let interpreter = python ?? ProcessInfo.processInfo.environment["PRISM_PYTHON"] ?? ".venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: interpreter), FileManager.default.fileExists(atPath: script) else {
+            print("charts: skipped (needs \(script) and a Python with matplotlib: --python, $PRISM_PYTHON or .venv/bin/python)")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: interpreter)
+        process.arguments = [script, report.path]
+        let status: Int32 = await withCheckedContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(returning: -1)
+            }
+        }
+        if status != 0 { print("charts: \(script) failed (exit \(status)); the report itself is complete") }
     }
 }
 

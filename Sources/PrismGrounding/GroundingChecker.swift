@@ -135,7 +135,7 @@ struct RequestNames {
     let ids: Set<String>
     var titles = TokenTrie<String>()
     var people = TokenTrie<String>()
-    let plots: [[String]]
+    let plots: [[WordToken]]
 
     init(_ facts: GroundingFacts) {
         self.facts = facts
@@ -149,16 +149,21 @@ struct RequestNames {
                 if keys.count >= 2, let last = keys.last, last.count >= 3 { people.insert([last], name) }
             }
         }
-        plots = films.compactMap(\.plot).map(WordTokens.keys)
+        plots = films.compactMap(\.plot).map { WordTokens($0).tokens }
     }
 
     /// `.item` when the ids include the recommended item, else `.history`.
     func role(of ids: [String]) -> Mention.Kind { ids.contains(facts.item.id) ? .item : .history }
 
+    /// Whether the words stand in a plot as a name: the same words, the first capitalised where no
+    /// sentence starts ("Somerset" in "…the city; Somerset is…", not "That" opening a sentence).
     func plotsContain(_ keys: [String]) -> Bool {
         plots.contains { plot in
             guard plot.count >= keys.count else { return false }
-            return (0...(plot.count - keys.count)).contains { start in plot[start..<(start + keys.count)].elementsEqual(keys) }
+            return (0...(plot.count - keys.count)).contains { start in
+                plot[start].capitalized && !plot[start].sentenceStart
+                    && plot[start..<(start + keys.count)].map(\.key).elementsEqual(keys)
+            }
         }
     }
 }

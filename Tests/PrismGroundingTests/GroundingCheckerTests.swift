@@ -148,6 +148,10 @@ final class GroundingCheckerTests: XCTestCase {
         let r = checker.check("Since you like crime, Se7en follows Somerset. It also features Morgan Freeman.", facts: facts([], "8"))
         XCTAssertTrue(r.fullyGrounded, "\(r.problems)")
         XCTAssertEqual(r.mentions.filter { $0.kind == .plot }.map(\.text), ["Somerset"])
+        // A common word that a plot uses (here "Two", opening the plot, and "a") is not a name when
+        // the explanation capitalises it mid-sentence: "That!" for "That Thing You Do!".
+        let cut = checker.check("Se7en comes from the 1990s, like Two and A!", facts: facts([], "8"))
+        XCTAssertEqual(cut.unsupportedSpans.map(\.text), ["Two", "A"])
     }
 
     func testASentenceInitialCommonWordIsNotACatalogTitle() {
