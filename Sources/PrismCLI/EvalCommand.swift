@@ -45,8 +45,10 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(help: "Output folder.") var output = "out/eval"
     @Option(help: "Print a warning when a candidate's fully grounded share is below this percentage.") var warnBelow = 95.0
     @Flag(help: "Leave the teacher (the goldens) out of the systems.") var noTeacher = false
-    @Option(help: "Python with matplotlib for the PNG charts (scripts/eval/charts.py); default: $PRISM_PYTHON, else .venv/bin/python.")
+    @Option(help: "Python with matplotlib for the PNG charts (scripts/eval/charts.py) and, with --semantic, PyTorch; default: $PRISM_PYTHON, else .venv/bin/python.")
     var python: String?
+    @Flag(help: "Also BERTScore-F1 and GPTScore (scripts/eval/semantic_scores.py: bert-score, transformers; offline models from scripts/requirements-train.txt).")
+    var semantic = false
 
     func run() async throws {
         Telemetry.bootstrap(logLevel: .warning)
@@ -91,9 +93,15 @@ struct EvalRunCommand: AsyncParsableCommand {
             reports.append(report)
             details[system.name] = rows
         }
-        let report = EvalReport(dataset: folder.lastPathComponent, split: split, cases: cases.count,
+        var report = EvalReport(dataset: folder.lastPathComponent, split: split, cases: cases.count,
                                 references: cases.filter { $0.reference != nil }.count, systems: reports,
                                 command: (["prism"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        if semantic {
+            report.external = try await semanticScores(cases: cases, systems: systems, folder: outputFolder)
+            for (name, figures) in report.external.sorted(by: { $0.key < $1.key }) {
+                for (figure, value) in figures.sorted(by: { $0.key < $1.key }) { print(String(format: "%@: %@ %.4f", name, figure, value)) }
+            }
+        }
         try ReportWriter.write(report, details: details, to: outputFolder)
         print(ReportWriter.summaryTable(report))
         for s in reports {
@@ -110,24 +118,57 @@ struct EvalRunCommand: AsyncParsableCommand {
         await drawCharts(report: outputFolder.appendingPathComponent("report.json"))
     }
 
-    /// Runs scripts/eval/charts.py on the report when a Python and the script are at hand; says why not otherwise.
-    func drawCharts(report: URL) async {
-        let script = "scripts/eval/charts.py"
-        let interpreter = python ?? ProcessInfo.processInfo.environment["PRISM_PYTHON"] ?? ".venv/bin/python"
+    /// The interpreter for the Python helpers: --python, $PRISM_PYTHON, or .venv/bin/python.
+    var interpreter: String { python ?? ProcessInfo.processInfo.environment["PRISM_PYTHON"] ?? ".venv/bin/python" }
+
+    /// Runs scripts/eval/semantic_scores.py on every system's outputs (the context of each case is its
+    /// student input text): figure name → value per system.
+    func semanticScores(cases: [EvalCase], systems: [SystemOutputs], folder: URL) async throws -> [String: [String: Double]] {
+        let script = "scripts/eval/semantic_scores.py"
         guard FileManager.default.isExecutableFile(atPath: interpreter), FileManager.default.fileExists(atPath: script) else {
-            print("charts: skipped (needs \(script) and a Python with matplotlib: --python, $PRISM_PYTHON or .venv/bin/python)")
-            return
+            throw ValidationError("--semantic needs \(script) and a Python with PyTorch (scripts/setup-python.sh --train): --python or $PRISM_PYTHON")
         }
+        let renderer = StudentInputRenderer()
+        var input: [String: [[String: Any]]] = [:]
+        for system in systems {
+            input[system.name] = cases.compactMap { c in
+                guard let text = system.texts[c.sample.sampleID] else { return nil }
+                let context = renderer.render(history: c.facts.history, item: c.facts.item).text
+                // The goldens are the teacher's own text: no reference for it.
+                let reference: Any = system.name == "teacher" ? NSNull() : (c.reference.map { $0 as Any } ?? NSNull())
+                return ["context": context, "reference": reference, "candidate": text]
+            }
+        }
+        let inURL = folder.appendingPathComponent("semantic-input.json"), outURL = folder.appendingPathComponent("semantic.json")
+        try JSONSerialization.data(withJSONObject: ["systems": input]).write(to: inURL)
+        let status = await runPython([script, inURL.path, outURL.path])
+        guard status == 0 else { throw ValidationError("\(script) failed (exit \(status))") }
+        struct Output: Decodable { var systems: [String: [String: Double]] }
+        return try JSONDecoder().decode(Output.self, from: Data(contentsOf: outURL)).systems
+    }
+
+    /// Runs the interpreter with `arguments` off the cooperative pool; its exit status (-1: did not start).
+    func runPython(_ arguments: [String]) async -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: interpreter)
-        process.arguments = [script, report.path]
-        let status: Int32 = await withCheckedContinuation { continuation in
+        process.arguments = arguments
+        return await withCheckedContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch {
                 process.terminationHandler = nil
                 continuation.resume(returning: -1)
             }
         }
+    }
+
+    /// Runs scripts/eval/charts.py on the report when a Python and the script are at hand; says why not otherwise.
+    func drawCharts(report: URL) async {
+        let script = "scripts/eval/charts.py"
+        guard FileManager.default.isExecutableFile(atPath: interpreter), FileManager.default.fileExists(atPath: script) else {
+            print("charts: skipped (needs \(script) and a Python with matplotlib: --python, $PRISM_PYTHON or .venv/bin/python)")
+            return
+        }
+        let status = await runPython([script, report.path])
         if status != 0 { print("charts: \(script) failed (exit \(status)); the report itself is complete") }
     }
 }
