@@ -115,6 +115,9 @@ final class BrokerLoop {
                 try socket.setMaxMessageSize(hardLimit)
                 try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
             }
+            // Clients keep their routing id across reconnects (requests are scoped to it): a
+            // reconnection takes the id over from the connection it replaces.
+            try frontend.setRouterHandover(true)
         } catch {
             throw BrokerError.socket(error)
         }

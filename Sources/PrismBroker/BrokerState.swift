@@ -33,6 +33,10 @@ public enum BrokerEvent: Equatable, Sendable {
 /// Invariants:
 /// - every request id accepted from a client is answered exactly once (a worker's reply, or the
 ///   broker's own DEADLINE_EXCEEDED / CANCELLED / UNAVAILABLE / RESOURCE_EXHAUSTED);
+/// - a request, its replay and its cancel belong to the client connection (routing id) that sent it:
+///   another client that uses the same request id never receives that reply or cancels that request
+///   (request ids are chosen by clients and are not secrets; a client keeps its routing id across
+///   reconnects, so its own re-sends are still absorbed and answered once);
 /// - a worker never holds more requests than its declared capacity;
 /// - idle capacity is handed out least-recently-used worker first.
 public struct BrokerState: Sendable {
@@ -43,7 +47,7 @@ public struct BrokerState: Sendable {
     var services: [String: ServiceState] = [:]
     var workers: [PeerID: WorkerState] = [:]
     var deadlines = TimerHeap()
-    var replay: ReplayCache<Reply>
+    var replay: ReplayCache<Answered>
     var lastHeartbeatAt: Int64
 
     public init(configuration: BrokerConfiguration = BrokerConfiguration(), now: Int64) {
@@ -51,6 +55,12 @@ public struct BrokerState: Sendable {
         self.startedAt = now
         self.lastHeartbeatAt = now
         self.replay = ReplayCache(capacity: configuration.replayCacheSize)
+    }
+
+    /// A reply kept for re-sends, with the client it belongs to.
+    struct Answered: Sendable {
+        var client: PeerID
+        var reply: Reply
     }
 
     struct PendingRequest: Sendable {
@@ -97,7 +107,7 @@ public struct BrokerState: Sendable {
     public mutating func handle(client: PeerID, _ message: ClientMessage, now: Int64) -> [BrokerAction] {
         switch message {
         case .request(let envelope): return accept(client: client, envelope, now: now)
-        case .cancel(let cancel): return cancelRequest(cancel.requestID, now: now)
+        case .cancel(let cancel): return cancelRequest(cancel.requestID, client: client, now: now)
         case .health(let request): return [.health(to: client, health(request, now: now))]
         }
     }
@@ -115,13 +125,17 @@ public struct BrokerState: Sendable {
         guard !envelope.service.isEmpty else {
             return reject(client: client, requestID: id, code: .invalidArgument, message: "service is empty")
         }
-        if requests[id] != nil {
-            // A retry of a request we hold: answer to wherever the client is now, run it once.
-            requests[id]?.client = client
+        if let held = requests[id] {
+            // A re-send of a request we hold runs once; the same id from another client is refused,
+            // and that client learns nothing of the request it names.
+            guard held.client == client else {
+                return reject(client: client, requestID: id, code: .alreadyExists,
+                              message: "request id '\(id)' is in use; send each request with a fresh id")
+            }
             return [.event(.retryAbsorbed(requestID: id))]
         }
-        if let answered = replay[id] {
-            return [.event(.replayed(requestID: id)), .reply(to: client, answered, service: envelope.service, elapsedMs: 0)]
+        if let answered = replay[id], answered.client == client {
+            return [.event(.replayed(requestID: id)), .reply(to: client, answered.reply, service: envelope.service, elapsedMs: 0)]
         }
         if envelope.deadlineUnixMs != 0 && envelope.deadlineUnixMs <= now {
             return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
@@ -140,8 +154,8 @@ public struct BrokerState: Sendable {
         return dispatch(service: envelope.service, now: now)
     }
 
-    mutating func cancelRequest(_ id: String, now: Int64) -> [BrokerAction] {
-        guard let request = requests[id] else { return [] }
+    mutating func cancelRequest(_ id: String, client: PeerID, now: Int64) -> [BrokerAction] {
+        guard let request = requests[id], request.client == client else { return [] }
         var actions: [BrokerAction] = []
         if case .running(let worker) = request.phase {
             actions.append(.cancel(worker: worker, requestID: id))
@@ -187,7 +201,7 @@ public struct BrokerState: Sendable {
         // A refusal the client may retry later (full queue, no workers) is not remembered:
         // the retry is a new attempt. Everything else is, so a retry gets the same answer.
         if reply.status.code != .resourceExhausted && reply.status.code != .unavailable {
-            replay.insert(reply, for: id)
+            replay.insert(Answered(client: client, reply: reply), for: id)
         }
         return [.reply(to: client, reply, service: service, elapsedMs: max(0, now - receivedAt))]
     }

@@ -31,10 +31,21 @@ final class ClientLoop: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// 16 random bytes, the first never zero (libzmq reserves ids starting with a zero byte).
+    static func randomRoutingID() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        id[0] = UInt8.random(in: 1...255, using: &generator)
+        return id
+    }
+
     func run(mailbox: Mailbox<PrismClient.Command>) {
         let socket: Socket
         do {
             socket = try context.socket(.dealer)
+            // The broker scopes requests, replays and cancels to this routing id: random (not
+            // guessable by other clients) and kept across reconnects, so re-sends stay ours.
+            try socket.setRoutingID(Self.randomRoutingID())
             try socket.setReconnectInterval(milliseconds: 100, max: 1_000)
             try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
             try socket.connect(configuration.broker)

@@ -118,6 +118,13 @@ public final class Socket {
         if zmq_setsockopt(h, ZMQ_ROUTING_ID, id, id.count) != 0 { throw ZeroMQError.last("zmq_setsockopt(ZMQ_ROUTING_ID)") }
     }
 
+    /// ROUTER: a peer that connects with a routing id already in use takes it over (the old
+    /// connection's pipe is dropped) instead of being refused; a client reconnecting before the old
+    /// connection timed out keeps its identity.
+    public func setRouterHandover(_ on: Bool) throws(ZeroMQError) {
+        try setOption(ZMQ_ROUTER_HANDOVER, Int32(on ? 1 : 0), "ZMQ_ROUTER_HANDOVER")
+    }
+
     /// High-water marks (messages queued per peer before sends block or drop).
     public func setHighWaterMarks(send: Int32, receive: Int32) throws(ZeroMQError) {
         try setOption(ZMQ_SNDHWM, send, "ZMQ_SNDHWM")

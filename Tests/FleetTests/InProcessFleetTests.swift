@@ -181,3 +181,38 @@ final class InProcessFleetTests: XCTestCase {
         await fleet.stop()
     }
 }
+
+/// Per-client isolation over real sockets: a second client that sends another client's request id
+/// (seen in a log, or predicted) gets neither that client's reply in flight, nor its replay.
+final class ClientIsolationTests: XCTestCase {
+    func envelope(_ id: String, _ body: String) -> Envelope {
+        var e = Envelope()
+        e.requestID = id
+        e.service = "sleep"
+        e.body = Data(body.utf8)
+        e.attempt = 1
+        return e
+    }
+
+    func testAnotherClientsRequestIDGetsNeitherItsReplyNorItsReplay() async throws {
+        let fleet = try await InProcessFleet()
+        try fleet.addWorker(service: "sleep", handler: SleepHandler(milliseconds: 300), capacity: 2, name: "slow")
+        try await fleet.waitForWorkers("sleep", count: 1)
+        let victim = try RawClient(endpoint: fleet.endpoints.frontend)
+        let hostile = try RawClient(endpoint: fleet.endpoints.frontend)
+        try victim.send(.request(envelope("shared-id", "victim's history")))
+        try await Task.sleep(for: .milliseconds(50))
+        // While the victim's request runs.
+        try hostile.send(.request(envelope("shared-id", "probe")))
+        let refused = try hostile.collect(timeout: 1) { !$0.isEmpty }
+        XCTAssertEqual(refused.map(\.status.code), [.alreadyExists])
+        XCTAssertTrue(refused.allSatisfy { $0.body.isEmpty })
+        let own = try victim.collect(timeout: 2) { !$0.isEmpty }
+        XCTAssertEqual(own.map { String(decoding: $0.body, as: UTF8.self) }, ["victim's history"])
+        // After it was answered: the hostile client's request is its own.
+        try hostile.send(.request(envelope("shared-id", "probe")))
+        let after = try hostile.collect(timeout: 2) { !$0.isEmpty }
+        XCTAssertEqual(after.map { String(decoding: $0.body, as: UTF8.self) }, ["probe"], "never the victim's body")
+        await fleet.stop()
+    }
+}

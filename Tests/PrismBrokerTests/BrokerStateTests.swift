@@ -208,16 +208,44 @@ final class BrokerStateTests: XCTestCase {
         var state = BrokerState(now: 0)
         _ = state.handle(worker: worker(1), ready("echo"), now: 0)
         XCTAssertEqual(dispatches(state.handle(client: client, .request(envelope("a")), now: 0)).count, 1)
-        // Retry from a reconnected client (new routing id) while running: not dispatched again.
-        let retry = state.handle(client: otherClient, .request(envelope("a")), now: 10)
+        // A re-send from the same client (it keeps its routing id across reconnects): not dispatched again.
+        let retry = state.handle(client: client, .request(envelope("a")), now: 10)
         XCTAssertTrue(dispatches(retry).isEmpty)
         XCTAssertTrue(replies(retry).isEmpty)
         let answer = replies(state.handle(worker: worker(1), reply("a", "once"), now: 20))
-        XCTAssertEqual(answer.map(\.0), [otherClient], "the reply follows the client to its new connection")
+        XCTAssertEqual(answer.map(\.0), [client])
         // Retry after the answer: the same reply again, no new dispatch.
         let replay = state.handle(client: client, .request(envelope("a")), now: 30)
         XCTAssertTrue(dispatches(replay).isEmpty)
         XCTAssertEqual(replies(replay).map(\.1.body), [Data("once".utf8)])
+    }
+
+    /// Another client that sends a request id it has seen (or guessed) gets neither the reply, nor
+    /// the replay, nor the power to cancel: each stays with the client that sent the request.
+    func testAnotherClientsRequestIDNeverReachesItsReply() {
+        var state = BrokerState(now: 0)
+        _ = state.handle(worker: worker(1), ready("echo", capacity: 2), now: 0)
+        _ = state.handle(client: client, .request(envelope("secret", body: "mine")), now: 0)
+        // In flight: the other client's copy is refused, not absorbed into the victim's request.
+        let stolen = state.handle(client: otherClient, .request(envelope("secret", body: "theirs")), now: 1)
+        XCTAssertTrue(dispatches(stolen).isEmpty)
+        XCTAssertEqual(replies(stolen).map(\.0), [otherClient])
+        XCTAssertEqual(replies(stolen).map(\.1.status.code), [.alreadyExists])
+        // Its cancel does nothing to the victim's request.
+        var c = Cancel()
+        c.requestID = "secret"
+        XCTAssertTrue(state.handle(client: otherClient, .cancel(c), now: 2).isEmpty)
+        let answered = replies(state.handle(worker: worker(1), reply("secret", "for the owner"), now: 3))
+        XCTAssertEqual(answered.map(\.0), [client], "the reply goes to the client that sent the request")
+        XCTAssertEqual(answered.map(\.1.body), [Data("for the owner".utf8)])
+        // Answered: the replay cache answers the owner only; another client's request with that id
+        // is a request of its own, run and answered on its own.
+        let theirs = state.handle(client: otherClient, .request(envelope("secret", body: "theirs")), now: 4)
+        XCTAssertEqual(dispatches(theirs).map(\.1), ["secret"])
+        XCTAssertTrue(replies(theirs).isEmpty, "no replay of the owner's reply to another client")
+        let own = replies(state.handle(worker: worker(1), reply("secret", "for the other"), now: 5))
+        XCTAssertEqual(own.map(\.0), [otherClient])
+        XCTAssertEqual(own.map(\.1.body), [Data("for the other".utf8)])
     }
 
     func testInvalidEnvelopesAndWorkerProtocolErrors() {

@@ -28,6 +28,7 @@ import argparse
 import os
 import sys
 import time
+import secrets
 import uuid
 from typing import Dict, NamedTuple, Optional
 
@@ -83,6 +84,9 @@ class PrismClient:
         self._own_context = context is None
         self._context = context or zmq.Context()
         self._socket = self._context.socket(zmq.DEALER)
+        # The broker scopes requests, replays and cancels to the routing id: random (others cannot
+        # guess it) and kept across reconnects, so this client's re-sends stay its own.
+        self._socket.setsockopt(zmq.ROUTING_ID, bytes([secrets.randbelow(255) + 1]) + secrets.token_bytes(15))
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.connect(broker)
         #: Replies received for requests that were already answered or are unknown (dropped).
