@@ -13,6 +13,10 @@ public struct BrokerConfiguration: Sendable, Equatable {
     /// How long a request waits for a service that has no workers before UNAVAILABLE
     /// (or less, when its deadline comes first).
     public var unavailableGraceMs: Int64 = 2_000
+    /// Services without a worker that may have requests waiting at once (their names come from
+    /// clients, unauthenticated): a request for yet another such service is answered UNAVAILABLE at
+    /// once and leaves no state. A service's entry is dropped when it has no worker and nothing waiting.
+    public var maxServicesWithoutWorkers: Int = 1_000
     /// Answered request ids remembered for replaying the reply to a client's retry.
     public var replayCacheSize: Int = 50_000
     /// Largest body frame accepted from a client or worker; larger gets RESOURCE_EXHAUSTED.

@@ -91,6 +91,7 @@ extension BrokerState {
             services[name]?.queue.pushFront(requestID)
             actions.append(.event(.redispatched(requestID: requestID, service: name, attempt: request.dispatches + 1)))
         }
+        pruneIfIdle(name)
         return actions + dispatch(service: name, now: now)
     }
 

@@ -147,6 +147,11 @@ public struct BrokerState: Sendable {
                           Reply(requestID: id, status: .resourceExhausted,
                                 message: "service '\(envelope.service)' has \(queued) requests queued (limit \(configuration.maxQueuedPerService))"))
         }
+        if services[envelope.service] == nil, servicesWithoutWorkers >= configuration.maxServicesWithoutWorkers {
+            return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
+                          Reply(requestID: id, status: .unavailable,
+                                message: "no worker for service '\(envelope.service)' (and \(configuration.maxServicesWithoutWorkers) other services without workers have requests waiting)"))
+        }
         // In place (the dictionary's modify accessor): a copy would copy the queue on every request.
         services[envelope.service, default: ServiceState(emptySince: now)].enqueue(id)
         requests[id] = PendingRequest(envelope: envelope, client: client, phase: .queued, receivedAt: now, dispatches: 0)
@@ -194,6 +199,7 @@ public struct BrokerState: Sendable {
         case .running: services[name]?.inFlight -= 1
             // The worker keeps the slot until it replies (or dies): its capacity is real.
         }
+        pruneIfIdle(name)
         return answer(client: request.client, id: id, service: name, receivedAt: request.receivedAt, now: now, reply)
     }
 
@@ -204,6 +210,16 @@ public struct BrokerState: Sendable {
             replay.insert(Answered(client: client, reply: reply), for: id)
         }
         return [.reply(to: client, reply, service: service, elapsedMs: max(0, now - receivedAt))]
+    }
+
+    /// Services that have no worker (requests wait for one, or the grace period).
+    var servicesWithoutWorkers: Int { services.values.reduce(0) { $0 + ($1.lru.isEmpty ? 1 : 0) } }
+
+    /// Drops a service's entry once it has no worker and nothing waiting or running, so names sent by
+    /// clients leave no state behind.
+    mutating func pruneIfIdle(_ name: String) {
+        guard let service = services[name], service.lru.isEmpty, service.queued == 0, service.inFlight == 0 else { return }
+        services.removeValue(forKey: name)
     }
 
     // MARK: Dispatch

@@ -248,6 +248,33 @@ final class BrokerStateTests: XCTestCase {
         XCTAssertEqual(own.map(\.1.body), [Data("for the other".utf8)])
     }
 
+    /// Service names come from clients: 20,000 distinct unknown names leave at most
+    /// `maxServicesWithoutWorkers` entries while they wait, each request is still answered once, and
+    /// nothing is left once they have been answered.
+    func testUnknownServiceNamesLeaveBoundedState() {
+        var config = BrokerConfiguration()
+        config.maxServicesWithoutWorkers = 100
+        var state = BrokerState(configuration: config, now: 0)
+        _ = state.handle(worker: worker(1), ready("echo"), now: 0)
+        var answered: [String: StatusCode] = [:]
+        for i in 0..<20_000 {
+            for (_, r) in replies(state.handle(client: client, .request(envelope("r\(i)", service: "no-such-\(i)")), now: 1)) {
+                XCTAssertNil(answered[r.requestID], "answered twice")
+                answered[r.requestID] = r.status.code
+            }
+            XCTAssertLessThanOrEqual(state.services.count, 101, "the echo service plus the bound")
+        }
+        XCTAssertEqual(answered.count, 20_000 - 100, "beyond the bound: answered at once")
+        XCTAssertTrue(answered.values.allSatisfy { $0 == .unavailable })
+        for (_, r) in replies(state.tick(now: 1 + config.unavailableGraceMs)) { answered[r.requestID] = r.status.code }
+        XCTAssertEqual(answered.count, 20_000, "the waiting ones after the grace period")
+        XCTAssertEqual(Set(state.services.keys), ["echo"], "no entry left for names without workers")
+        XCTAssertEqual(state.pendingCount, 0)
+        // A worker that leaves takes its service's entry along when nothing waits.
+        _ = state.handle(worker: worker(1), .disconnect(Disconnect()), now: 3_000)
+        XCTAssertTrue(state.services.isEmpty)
+    }
+
     func testInvalidEnvelopesAndWorkerProtocolErrors() {
         var state = BrokerState(now: 0)
         XCTAssertEqual(replies(state.handle(client: client, .request(envelope("")), now: 0)).map(\.1.status.code), [.invalidArgument])
