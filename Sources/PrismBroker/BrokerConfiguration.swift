@@ -19,6 +19,9 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var maxServicesWithoutWorkers: Int = 1_000
     /// Answered request ids remembered for replaying the reply to a client's retry.
     public var replayCacheSize: Int = 50_000
+    /// Bytes the replay cache may hold (reply bodies and messages, plus 256 per entry); the oldest
+    /// entries go first. A reply larger than this is not kept (a re-send of it runs again).
+    public var replayCacheBytes: Int = 64 << 20
     /// Largest body frame accepted from a client or worker; larger gets RESOURCE_EXHAUSTED.
     public var maxBodyBytes: Int = defaultMaxBodyBytes
 

@@ -1,3 +1,4 @@
+import Foundation
 import PrismWire
 
 /// What the broker's socket loop must do after feeding an input to the state machine.
@@ -54,13 +55,23 @@ public struct BrokerState: Sendable {
         self.configuration = configuration
         self.startedAt = now
         self.lastHeartbeatAt = now
-        self.replay = ReplayCache(capacity: configuration.replayCacheSize)
+        self.replay = ReplayCache(capacity: configuration.replayCacheSize, maxBytes: configuration.replayCacheBytes)
     }
 
     /// A reply kept for re-sends, with the client it belongs to.
-    struct Answered: Sendable {
+    struct Answered: Sendable, ReplayCost {
         var client: PeerID
         var reply: Reply
+
+        /// A compact copy: a body sliced from a larger received buffer would keep all of it alive.
+        init(client: PeerID, reply: Reply) {
+            self.client = client
+            var own = reply
+            own.body = Data(Array(reply.body))
+            self.reply = own
+        }
+
+        var replayBytes: Int { reply.body.count + reply.status.message.utf8.count + reply.requestID.utf8.count + 256 }
     }
 
     struct PendingRequest: Sendable {

@@ -87,13 +87,20 @@ struct TimerHeap: Sendable {
 
 /// Replies already given, by request id, so that a client's retry of an answered request gets
 /// the same reply again instead of a second execution. Bounded: the oldest are forgotten first.
-struct ReplayCache<Value: Sendable>: Sendable {
+/// What a cached value costs in memory, in bytes (its payload plus a fixed overhead).
+protocol ReplayCost { var replayBytes: Int { get } }
+
+/// Answered replies by request id, oldest evicted first, bounded by count and by bytes.
+struct ReplayCache<Value: Sendable & ReplayCost>: Sendable {
     private var values: [String: Value] = [:]
     private var order = RequestQueue()
     let capacity: Int
+    let maxBytes: Int
+    private(set) var bytes = 0
 
-    init(capacity: Int) {
+    init(capacity: Int, maxBytes: Int = Int.max) {
         self.capacity = max(0, capacity)
+        self.maxBytes = max(0, maxBytes)
         // Full size from the start: growing it rehashes every id at each doubling, which showed up as
         // 2–3 % of a busy broker's first minute under perf (a few MB for the default 50,000).
         values.reserveCapacity(self.capacity + 1)
@@ -104,10 +111,15 @@ struct ReplayCache<Value: Sendable>: Sendable {
     subscript(id: String) -> Value? { values[id] }
 
     mutating func insert(_ value: Value, for id: String) {
-        guard capacity > 0 else { return }
-        if values.updateValue(value, forKey: id) == nil { order.pushBack(id) }
-        while values.count > capacity, let oldest = order.popFront() {
-            values.removeValue(forKey: oldest)
+        guard capacity > 0, value.replayBytes <= maxBytes else { return }
+        if let old = values.updateValue(value, forKey: id) {
+            bytes -= old.replayBytes
+        } else {
+            order.pushBack(id)
+        }
+        bytes += value.replayBytes
+        while values.count > capacity || bytes > maxBytes, let oldest = order.popFront() {
+            if let gone = values.removeValue(forKey: oldest) { bytes -= gone.replayBytes }
         }
     }
 }

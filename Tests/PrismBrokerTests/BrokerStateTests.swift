@@ -275,6 +275,26 @@ final class BrokerStateTests: XCTestCase {
         XCTAssertTrue(state.services.isEmpty)
     }
 
+    /// Replies kept for re-sends are bounded in bytes as well as in count: the oldest go first, and
+    /// a re-send of an evicted one runs again rather than being lost.
+    func testReplayCacheIsBoundedInBytes() {
+        var config = BrokerConfiguration()
+        config.replayCacheBytes = 1 << 20
+        var state = BrokerState(configuration: config, now: 0)
+        _ = state.handle(worker: worker(1), ready("echo"), now: 0)
+        let big = String(repeating: "x", count: 100_000)
+        for i in 0..<50 {
+            _ = state.handle(client: client, .request(envelope("big\(i)")), now: Int64(i))
+            _ = state.handle(worker: worker(1), reply("big\(i)", big), now: Int64(i))
+            XCTAssertLessThanOrEqual(state.replay.bytes, 1 << 20)
+        }
+        XCTAssertLessThanOrEqual(state.replay.count, 10)
+        XCTAssertEqual(replies(state.handle(client: client, .request(envelope("big49")), now: 60)).map(\.1.body.count), [100_000],
+                       "the newest is replayed")
+        XCTAssertEqual(dispatches(state.handle(client: client, .request(envelope("big0")), now: 61)).map(\.1), ["big0"],
+                       "an evicted one runs again")
+    }
+
     func testInvalidEnvelopesAndWorkerProtocolErrors() {
         var state = BrokerState(now: 0)
         XCTAssertEqual(replies(state.handle(client: client, .request(envelope("")), now: 0)).map(\.1.status.code), [.invalidArgument])
