@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PrismWire
 import Synchronization
@@ -228,8 +229,20 @@ final class BrokerLoop {
                 execute(state.handle(worker: PeerID(routing), message, now: unixTimeMs()))
             } catch {
                 metrics.malformedMessage(socket: "backend", reason: error.metricReason)
+                if case .bodyTooLarge(let bytes, let limit) = error { oversizedReply(frames, routing: routing, bytes: bytes, limit: limit) }
             }
         }
+    }
+
+    /// A worker's reply over the body limit still answers its request — with RESOURCE_EXHAUSTED and
+    /// no body — so the caller learns why at once and the worker's slot is freed (dropping it would
+    /// leave the request running until its deadline and the slot taken for good).
+    func oversizedReply(_ frames: [[UInt8]], routing: [UInt8], bytes: Int, limit: Int) {
+        guard case .reply(var reply)? = try? WorkerMessage.decode(frames.dropFirst(), maxBodyBytes: .max) else { return }
+        reply.body = Data()
+        reply.metadata = [:]
+        reply.status = Status(.resourceExhausted, "the worker's reply (\(bytes) bytes) exceeds the broker's \(limit)-byte body limit")
+        execute(state.handle(worker: PeerID(routing), .reply(reply), now: unixTimeMs()))
     }
 
     func execute(_ actions: [BrokerAction]) {

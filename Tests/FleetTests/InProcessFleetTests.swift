@@ -216,3 +216,38 @@ final class ClientIsolationTests: XCTestCase {
         await fleet.stop()
     }
 }
+
+/// A worker reply over the broker's body limit: a clear RESOURCE_EXHAUSTED to the caller at once,
+/// and the worker's slot freed so that it goes on serving.
+final class OversizedReplyTests: XCTestCase {
+    /// Answers "big" with a body ten times the request's size, anything else with itself.
+    struct Inflating: SingleRequestHandler {
+        func handle(_ request: WorkRequest) async throws -> WorkResult {
+            String(decoding: request.body, as: UTF8.self) == "big" ? .ok(Data(repeating: 0x61, count: 20_000)) : .ok(request.body)
+        }
+    }
+
+    func testOversizedReplyIsAnErrorAndTheSlotIsFreed() async throws {
+        var config = InProcessFleet.fastBroker()
+        config.maxBodyBytes = 10_000
+        let fleet = try await InProcessFleet(configuration: config)
+        try fleet.addWorker(service: "inflate", handler: Inflating(), capacity: 1, name: "only")
+        try await fleet.waitForWorkers("inflate", count: 1)
+        let client = try fleet.client()
+        let started = Date()
+        do {
+            _ = try await client.call(service: "inflate", body: Data("big".utf8), timeoutMs: 5_000)
+            XCTFail("an oversized reply must not come through")
+        } catch let error as PrismClientError {
+            XCTAssertEqual(error.code, .resourceExhausted, "\(error)")
+            XCTAssertTrue("\(error)".contains("exceeds the broker's 10000-byte body limit"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2, "answered at once, not at the deadline")
+        // The only worker, capacity 1, still serves.
+        for i in 0..<3 {
+            let result = try await client.call(service: "inflate", body: Data("small \(i)".utf8), timeoutMs: 2_000)
+            XCTAssertEqual(String(decoding: result.body, as: UTF8.self), "small \(i)")
+        }
+        await fleet.stop()
+    }
+}
