@@ -13,6 +13,8 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Endpoint for clients (tcp://, ipc:// or inproc://).") var frontend = "tcp://*:5555"
     @Option(help: "Endpoint for workers.") var backend = "tcp://*:5556"
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
+    @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
+    var metricsHost = "127.0.0.1"
     @Option(help: "Heartbeat interval in milliseconds.") var heartbeatMs: Int64 = 1_000
     @Option(help: "Missed heartbeats before a worker is dead.") var liveness: Int64 = 3
     @Option(help: "Queued requests per service before RESOURCE_EXHAUSTED.") var maxQueue = 10_000
@@ -40,7 +42,7 @@ struct BrokerCommand: AsyncParsableCommand {
             }),
         ]
         if metricsPort > 0 {
-            services.append(.init(service: MetricsEndpoint(port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
+            services.append(.init(service: MetricsEndpoint(host: metricsHost, port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -50,10 +50,18 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Flag(help: "Also BERTScore-F1 and GPTScore (scripts/eval/semantic_scores.py: bert-score, transformers; offline models from scripts/requirements-train.txt).")
     var semantic = false
 
+    func validate() throws {
+        guard Split(rawValue: split) != nil else { throw ValidationError("unknown split '\(split)' (train, valid, test)") }
+        guard (0...1).contains(unknownUsers) else { throw ValidationError("--unknown-users is a share between 0 and 1") }
+        guard count >= 0 else { throw ValidationError("--count must not be negative (0: all)") }
+        guard probes >= 0 else { throw ValidationError("--probes must not be negative") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive") }
+    }
+
     func run() async throws {
         Telemetry.bootstrap(logLevel: .warning)
         guard let wanted = Split(rawValue: split) else { throw ValidationError("unknown split '\(split)' (train, valid, test)") }
-        guard (0...1).contains(unknownUsers) else { throw ValidationError("--unknown-users is a share between 0 and 1") }
         let folder = URL(fileURLWithPath: data)
         let samples = try SampleIO.readSamples(from: folder.appendingPathComponent("samples.jsonl"))
         let catalog = try SampleIO.readCatalog(from: folder.appendingPathComponent("catalog.jsonl"))

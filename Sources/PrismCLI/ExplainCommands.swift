@@ -62,6 +62,14 @@ struct ReplayCommand: AsyncParsableCommand {
         var user: String, history: String, item: String, explanation: String, coldStart: Bool, latencyMs: Double, grounding: String
     }
 
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard (0...count).contains(unknownUsers) else { throw ValidationError("--unknown-users must be between 0 and --count") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard show >= 0 else { throw ValidationError("--show must not be negative") }
+        guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive") }
+    }
+
     func run() async throws {
         Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
         let folder = URL(fileURLWithPath: data)

@@ -18,7 +18,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "The broker's backend endpoint.") var broker = "tcp://127.0.0.1:5556"
     @Option(help: "The service name to register.") var service = "echo"
-    @Option(help: "The handler: echo, sleep, teacher, explain (default: from the service name, else echo).") var handler: String?
+    @Option(help: "The handler: echo, sleep, teacher, explain (default: from the service name — teacher, prism.explain…, sleep — else echo).") var handler: String?
     @Option(help: "For --handler explain: the exported student folder (config.json, model.safetensors, tokenizer.json, ...).")
     var model: String?
     @Option(help: "For --handler explain: catalog.jsonl to resolve item ids (from `prism data prepare`).") var catalog: String?
@@ -40,7 +40,18 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Dynamic batching: milliseconds a partial batch waits.") var batchWaitMs: Int64 = 0
     @Option(help: "A name for logs (default: service@host:pid).") var id: String?
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
+    @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
+    var metricsHost = "127.0.0.1"
     @OptionGroup var common: CommonOptions
+
+    /// The handler a service name implies when --handler is not given: "teacher", "prism.explain…",
+    /// "sleep" and "echo" name their handlers; any other service gets echo (a plain test service).
+    static func defaultHandler(service: String) -> String {
+        if service == "teacher" { return "teacher" }
+        if service.hasPrefix("prism.explain") { return "explain" }
+        if service == "sleep" { return "sleep" }
+        return "echo"
+    }
 
     func run() async throws {
         let registry = Telemetry.bootstrap(logLevel: common.level)
@@ -48,7 +59,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let chosen: any RequestHandler
         var openAI: OpenAITeacher?
         var inference: InferenceThread?
-        let defaultHandler = service == "teacher" ? "teacher" : service.hasPrefix("prism.explain") ? "explain" : "echo"
+        let defaultHandler = Self.defaultHandler(service: service)
         switch handler ?? defaultHandler {
         case "echo": chosen = EchoHandler()
         case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
@@ -81,7 +92,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let runtime = try WorkerRuntime(configuration: config, handler: chosen, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
         if metricsPort > 0 {
-            services.append(.init(service: MetricsEndpoint(port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
+            services.append(.init(service: MetricsEndpoint(host: metricsHost, port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -126,6 +126,11 @@ public final class StudentModel {
         guard tokenizer.vocabularySize <= generator.model.config.vocabSize else {
             throw broken("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(generator.model.config.vocabSize)")
         }
+        // Generation needs a position for the decoder start and for every new token.
+        let positions = generator.model.config.maxPositionEmbeddings
+        guard manifest.maxTargetTokens >= 1, manifest.maxTargetTokens + 1 <= positions else {
+            throw broken("prism.json asks for max_target_tokens \(manifest.maxTargetTokens); the model has \(positions) positions (at most \(positions - 1) new tokens)")
+        }
         let budget = min(manifest.maxInputTokens, generator.model.config.maxPositionEmbeddings)
         inputBudget = budget
         let tokenizer = self.tokenizer

@@ -12,7 +12,7 @@ public struct MetricsEndpoint: Service {
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
-    public init(host: String = "0.0.0.0", port: Int, registry: PrometheusCollectorRegistry,
+    public init(host: String = "127.0.0.1", port: Int, registry: PrometheusCollectorRegistry,
                 logger: Logger = Logger(label: "prism.metrics")) {
         self.host = host
         self.port = port

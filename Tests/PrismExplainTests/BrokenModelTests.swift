@@ -31,6 +31,18 @@ final class BrokenModelTests: XCTestCase {
         assertBroken(dir, mentions: "tokenizer.json")
     }
 
+    /// A manifest asking for more new tokens than the model has positions would register and then fail
+    /// every request with INTERNAL: it is refused at load.
+    func testTargetLengthBeyondThePositionsIsRefusedAtLoad() throws {
+        let dir = try folder(copying: "student/with-user", plus: nil)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifestURL = dir.appendingPathComponent("prism.json")
+        var manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as? [String: Any])
+        manifest["max_target_tokens"] = 10_000
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
+        assertBroken(dir, mentions: "max_target_tokens 10000")
+    }
+
     func testTokenizerLargerThanTheModelVocabulary() throws {
         let dir = try folder(copying: "bart/tiny", plus: "tokenizers/bpe.json")
         defer { try? FileManager.default.removeItem(at: dir) }

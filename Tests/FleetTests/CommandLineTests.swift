@@ -1,0 +1,35 @@
+import Foundation
+import PrismBench
+import XCTest
+
+/// The real `prism` binary refuses bad arguments with a usage error (exit 64) instead of trapping.
+final class CommandLineTests: XCTestCase {
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessFleet.prismPath)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testBadCountsAreUsageErrors() throws {
+        for (arguments, message) in [
+            (["replay", "--count", "0"], "--count must be at least 1"),
+            (["replay", "--count=-5"], "--count must be at least 1"),
+            (["replay", "--count", "4", "--unknown-users", "9"], "--unknown-users must be between 0 and --count"),
+            (["replay", "--concurrency", "0"], "--concurrency must be at least 1"),
+            (["eval", "--count=-1"], "--count must not be negative"),
+            (["eval", "--unknown-users", "1.5"], "--unknown-users is a share between 0 and 1"),
+            (["eval", "--split", "nope"], "unknown split 'nope'"),
+        ] {
+            let (status, output) = try run(arguments)
+            XCTAssertEqual(status, 64, "\(arguments): \(output)")
+            XCTAssertTrue(output.contains(message), "\(arguments): \(output)")
+        }
+    }
+}
