@@ -17,6 +17,10 @@ public struct BrokerConfiguration: Sendable, Equatable {
     /// clients, unauthenticated): a request for yet another such service is answered UNAVAILABLE at
     /// once and leaves no state. A service's entry is dropped when it has no worker and nothing waiting.
     public var maxServicesWithoutWorkers: Int = 1_000
+    /// Metadata a client's request may carry (entries, and bytes of keys and values together);
+    /// more is INVALID_ARGUMENT, before the broker stores or forwards it.
+    public var maxMetadataEntries: Int = 64
+    public var maxMetadataBytes: Int = 16 << 10
     /// Answered request ids remembered for replaying the reply to a client's retry.
     public var replayCacheSize: Int = 50_000
     /// Bytes the replay cache may hold (reply bodies and messages, plus 256 per entry); the oldest

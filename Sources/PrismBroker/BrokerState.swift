@@ -136,6 +136,9 @@ public struct BrokerState: Sendable {
         guard !envelope.service.isEmpty else {
             return reject(client: client, requestID: id, code: .invalidArgument, message: "service is empty")
         }
+        if let problem = metadataProblem(envelope.metadata) {
+            return reject(client: client, requestID: id, code: .invalidArgument, message: problem)
+        }
         if let held = requests[id] {
             // A re-send of a request we hold runs once; the same id from another client is refused,
             // and that client learns nothing of the request it names.
@@ -168,6 +171,16 @@ public struct BrokerState: Sendable {
         requests[id] = PendingRequest(envelope: envelope, client: client, phase: .queued, receivedAt: now, dispatches: 0)
         if envelope.deadlineUnixMs != 0 { deadlines.push(at: envelope.deadlineUnixMs, id: id) }
         return dispatch(service: envelope.service, now: now)
+    }
+
+    /// Why a request's metadata is over the configured bounds, or nil.
+    func metadataProblem(_ metadata: [String: String]) -> String? {
+        if metadata.count > configuration.maxMetadataEntries {
+            return "\(metadata.count) metadata entries (limit \(configuration.maxMetadataEntries))"
+        }
+        let bytes = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        if bytes > configuration.maxMetadataBytes { return "\(bytes) bytes of metadata (limit \(configuration.maxMetadataBytes))" }
+        return nil
     }
 
     mutating func cancelRequest(_ id: String, client: PeerID, now: Int64) -> [BrokerAction] {

@@ -295,6 +295,24 @@ final class BrokerStateTests: XCTestCase {
                        "an evicted one runs again")
     }
 
+    func testMetadataIsBounded() {
+        var state = BrokerState(now: 0)
+        _ = state.handle(worker: worker(1), ready("echo"), now: 0)
+        var many = envelope("many")
+        for i in 0..<100_000 { many.metadata["k\(i)"] = "v" }
+        let refused = state.handle(client: client, .request(many), now: 1)
+        XCTAssertTrue(dispatches(refused).isEmpty, "not forwarded to a worker")
+        XCTAssertEqual(replies(refused).map(\.1.status.code), [.invalidArgument])
+        XCTAssertTrue(replies(refused)[0].1.status.message.contains("100000 metadata entries"))
+        var long = envelope("long")
+        long.metadata["k"] = String(repeating: "v", count: 20_000)
+        XCTAssertEqual(replies(state.handle(client: client, .request(long), now: 1)).map(\.1.status.code), [.invalidArgument])
+        var fine = envelope("fine")
+        fine.metadata = ["trace": "abc", "tenant": "t1"]
+        XCTAssertEqual(dispatches(state.handle(client: client, .request(fine), now: 1)).map(\.1), ["fine"])
+        XCTAssertEqual(state.pendingCount, 1)
+    }
+
     func testInvalidEnvelopesAndWorkerProtocolErrors() {
         var state = BrokerState(now: 0)
         XCTAssertEqual(replies(state.handle(client: client, .request(envelope("")), now: 0)).map(\.1.status.code), [.invalidArgument])
