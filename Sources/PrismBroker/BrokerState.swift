@@ -1,4 +1,3 @@
-import Foundation
 import PrismWire
 
 /// What the broker's socket loop must do after feeding an input to the state machine.
@@ -62,14 +61,6 @@ public struct BrokerState: Sendable {
     struct Answered: Sendable, ReplayCost {
         var client: PeerID
         var reply: Reply
-
-        /// A compact copy: a body sliced from a larger received buffer would keep all of it alive.
-        init(client: PeerID, reply: Reply) {
-            self.client = client
-            var own = reply
-            own.body = Data(Array(reply.body))
-            self.reply = own
-        }
 
         var replayBytes: Int { reply.body.count + reply.status.message.utf8.count + reply.requestID.utf8.count + 256 }
     }
