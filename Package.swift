@@ -172,7 +172,7 @@ let package = Package(
         // MARK: Evaluation
         // `prism eval`: lexical metrics equal to rouge-score/sacrebleu, faithfulness, diversity, personalization.
         .target(name: "PrismEval", dependencies: ["PrismData", "PrismGrounding"]),
-        .testTarget(name: "PrismEvalTests", dependencies: ["PrismEval", "PrismGrounding", "PrismData", "PrismTestSupport"]),
+        .testTarget(name: "PrismEvalTests", dependencies: ["PrismEval", "PrismGrounding", "PrismData", "PrismTeacher", "PrismTestSupport"]),
         // MARK: Tokenizers
         // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
         .target(name: "Tokenizers"),

@@ -11,8 +11,8 @@ import PrismWire
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate explanation systems (run: the default), or make and score human-evaluation sheets.",
-        subcommands: [EvalRunCommand.self, HumanSheetCommand.self, HumanScoreCommand.self],
+        abstract: "Evaluate explanation systems (run: the default), make and score human-evaluation sheets, corrupt goldens for the noise experiment.",
+        subcommands: [EvalRunCommand.self, HumanSheetCommand.self, HumanScoreCommand.self, NoiseCommand.self],
         defaultSubcommand: EvalRunCommand.self
     )
 }

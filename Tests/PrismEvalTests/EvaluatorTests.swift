@@ -1,6 +1,7 @@
 import Foundation
 import PrismData
 import PrismGrounding
+import PrismTeacher
 import XCTest
 @testable import PrismEval
 
@@ -98,5 +99,51 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertTrue(md.contains("\"Aphrina\" matches no title, person or fact"), md)
         let detail = try String(contentsOf: dir.appendingPathComponent("details-prism_w_o_user.jsonl"), encoding: .utf8)
         XCTAssertTrue(detail.contains("\"fully_grounded\":false"), detail)
+    }
+}
+
+/// The noise of the RQ3 experiment: every corrupted golden is caught by the checker as the kind of
+/// error it was made to be, and the rest stay grounded.
+final class GoldenNoiseTests: XCTestCase {
+    func testCorruptedGoldensAreTheErrorsTheyClaimToBe() {
+        let catalog = ItemCatalog((1...40).map { i in
+            CatalogItem(id: "\(i)", title: "Film Number \(i)", year: 1950 + i, genres: [["Drama", "Comedy", "Horror", "Western"][i % 4]],
+                        directors: ["Director \(i % 5)"])
+        })
+        let checker = GroundingChecker(catalog: catalog)
+        let oracle = RuleOracleText(catalog: catalog)
+        var cases: [EvalCase] = [], texts: [String: String] = [:]
+        for i in 1...30 {
+            let sample = Sample(sampleID: "s\(i)", userID: "u", itemID: "\(i)", history: ["\((i + 4) % 40 + 1)", "\((i + 8) % 40 + 1)", "\((i + 12) % 40 + 1)"],
+                                split: .test, timestamp: 0)
+            let c = EvalCase(sample: sample, facts: GroundingFacts(sample, catalog: catalog), reference: nil)
+            cases.append(c)
+            texts[sample.sampleID] = oracle.text(c)
+            XCTAssertTrue(checker.check(texts[sample.sampleID]!, facts: c.facts).fullyGrounded, texts[sample.sampleID]!)
+        }
+        let corruptions = GoldenNoise(checker: checker).corrupt(cases, texts: texts, rate: 0.5, seed: 3)
+        XCTAssertEqual(corruptions.count, 15)
+        XCTAssertEqual(corruptions, GoldenNoise(checker: checker).corrupt(cases, texts: texts, rate: 0.5, seed: 3), "deterministic")
+        for k in corruptions {
+            let c = cases.first { $0.sample.sampleID == k.sampleID }!
+            let report = checker.check(k.explanation, facts: c.facts)
+            XCTAssertFalse(report.fullyGrounded, "\(k)")
+            switch k.kind {
+            case .wrongTitle: XCTAssertFalse(report.wrongTitles.isEmpty, "\(k)")
+            case .falseGenre, .falseEra: XCTAssertFalse(report.falseClaims.isEmpty, "\(k): \(report.claims)")
+            }
+        }
+    }
+}
+
+/// The rule oracle's text for a case (what distilled goldens hold).
+struct RuleOracleText {
+    let catalog: ItemCatalog
+    func text(_ c: EvalCase) -> String {
+        var prompt = TeacherPrompt()
+        prompt.sampleID = c.sample.sampleID
+        prompt.history = c.facts.history.map(ItemFacts.init)
+        prompt.item = ItemFacts(c.facts.item)
+        return RuleOracle().explain(prompt).text
     }
 }
