@@ -33,7 +33,7 @@ public struct GoldenNoise: Sendable {
 
     /// Corrupts about `rate` of the cases (chosen by a seeded shuffle) that offer something to corrupt.
     public func corrupt(_ cases: [EvalCase], texts: [String: String], rate: Double, seed: UInt64) -> [Corruption] {
-        var rng = HumanEvaluation.SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let wanted = Int((Double(cases.count) * min(1, max(0, rate))).rounded())
         var done: [Corruption] = []
         for c in cases.shuffled(using: &rng) where done.count < wanted {
@@ -44,7 +44,7 @@ public struct GoldenNoise: Sendable {
         return done
     }
 
-    func corrupt(_ text: String, facts: GroundingFacts, sampleID: String, rng: inout HumanEvaluation.SplitMix) -> Corruption? {
+    func corrupt(_ text: String, facts: GroundingFacts, sampleID: String, rng: inout SeededRandom) -> Corruption? {
         let report = checker.check(text, facts: facts)
         let seen = Set(facts.history.map(\.id) + [facts.item.id])
         var options: [(Kind, Mention, String)] = []

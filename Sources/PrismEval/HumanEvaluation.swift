@@ -21,7 +21,7 @@ public enum HumanEvaluation {
 
     /// `count` cases × every system, shuffled with `seed`, numbered 1…; the system stays in the key only.
     public static func sheet(cases: [EvalCase], systems: [SystemOutputs], count: Int, seed: UInt64) -> [SheetRow] {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededRandom(seed: seed)
         let usable = cases.filter { c in systems.allSatisfy { $0.texts[c.sample.sampleID] != nil } }
         let chosen = Array(usable.shuffled(using: &rng).prefix(max(0, count)))
         var rows: [SheetRow] = []
@@ -97,18 +97,5 @@ public enum HumanEvaluation {
 
     static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
-    /// A SplitMix64 generator: the same sheet for the same seed on every machine.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

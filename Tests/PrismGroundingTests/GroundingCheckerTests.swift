@@ -154,7 +154,7 @@ final class GroundingCheckerTests: XCTestCase {
         XCTAssertEqual(cut.unsupportedSpans.map(\.text), ["Two", "A"])
     }
 
-    func testASentenceInitialCommonWordIsNotACatalogTitle() {
+    func testACatalogTitleOpeningASentenceIsStillATitle() {
         // The catalog has a film called "Crash"; "Crash" opening a sentence mid-text is still the film.
         let r = checker.check("Heat is a thriller. Crash is too.", facts: facts([], "14"))
         XCTAssertEqual(r.wrongTitles.map(\.text), ["Crash"])
