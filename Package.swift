@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "PrismDistill",
             dependencies: [
-                "PrismData", "PrismTeacher", "PrismClient", "PrismWire",
+                "PrismData", "PrismGrounding", "PrismTeacher", "PrismClient", "PrismWire",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker", "PrismTestSupport"]),
         .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "PrismTeacher", "Generation",
                                                              "PrismGrounding", "SafeTensors", "PrismTestSupport"]),
-        .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismTeacher", "PrismWire"]),
+        .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismGrounding", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismData", "PrismCLI"]

@@ -33,6 +33,8 @@ struct DistillCommand: AsyncParsableCommand {
     @Option(help: "Decoding: top-p (0: off).") var topP: Float = 0
     @Option(help: "Decoding: seed.") var seed: UInt64 = 0
     @Flag(help: "Ask again for samples whose stored result is a failure.") var retryFailed = false
+    @Option(help: "Goldens the grounding checker does not find fully grounded: keep (with only their grounded spans marked) or drop.")
+    var unmarkable = "keep"
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -52,6 +54,10 @@ struct DistillCommand: AsyncParsableCommand {
         options.shardTimeoutMs = shardTimeoutMs
         options.maxShardAttempts = attempts
         options.retryFailed = retryFailed
+        guard let policy = UnmarkablePolicy(rawValue: unmarkable) else {
+            throw ValidationError("--unmarkable must be keep or drop, not '\(unmarkable)'")
+        }
+        options.unmarkable = policy
         var decoding = Decoding()
         decoding.maxNewTokens = maxNewTokens
         decoding.temperature = temperature

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PrismClient
 import PrismData
+import PrismGrounding
 import PrismTeacher
 import PrismWire
 
@@ -25,6 +26,8 @@ public struct DistillOptions: Sendable {
     public var retryFailed = false
     public var builder = OraclePromptBuilder()
     public var filter = GoldenFilter()
+    /// What to do with a golden the grounding checker does not find fully grounded (GROUNDING.md).
+    public var unmarkable = UnmarkablePolicy.keep
     public var progress = ProgressReporter.Style.auto
 
     public init(samples: URL, catalog: URL, output: URL, broker: String) {
@@ -45,6 +48,23 @@ public struct DistillSummary: Sendable, Codable {
     public var goldens = 0
     public var seconds = 0.0
     public var shardRetries = 0
+    /// Goldens marked with grounding marks (GROUNDING.md), and those the checker found not fully
+    /// grounded (kept with only their grounded spans marked, or dropped), by problem kind.
+    public var marked = 0
+    public var unmarkable = 0
+    public var unmarkableDropped = 0
+    public var unmarkableProblems: [String: Int] = [:]
+
+    var unmarkableText: String {
+        guard unmarkable > 0 else { return "" }
+        let kinds = unmarkableProblems.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return " (\(kinds)); \(unmarkableDropped > 0 ? "\(unmarkableDropped) dropped" : "kept with their grounded spans marked; --unmarkable drop leaves them out")"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case samples, alreadyDone, done, failed, filtered, goldens, seconds, shardRetries, marked, unmarkable, unmarkableDropped
+        case unmarkableProblems
+    }
 
     public var samplesPerSecond: Double { seconds > 0 ? Double(done) / seconds : 0 }
 
@@ -53,6 +73,7 @@ public struct DistillSummary: Sendable, Codable {
         return """
         samples \(samples): \(alreadyDone) done before, \(done) done now (\(String(format: "%.1f", samplesPerSecond)) samples/s over \(String(format: "%.1f", seconds)) s)
         failed \(failed), filtered \(filteredText), goldens \(goldens), shard retries \(shardRetries)
+        grounding marks: \(marked) goldens marked, \(unmarkable) not fully grounded\(unmarkableText)
         """
     }
 }
@@ -151,7 +172,7 @@ public struct Coordinator {
         progress.finish()
         await client.close()
         summary.seconds = Double(monotonicNs() - start) / 1e9
-        try export(samples: samples, store: store, decoding: decoding, summary: &summary)
+        try export(samples: samples, catalog: planner.catalog, store: store, decoding: decoding, summary: &summary)
         return summary
     }
 
@@ -213,29 +234,62 @@ public struct Coordinator {
         else if let reason = record.filtered { summary.filtered[reason, default: 0] += 1 }
     }
 
-    /// Writes `distilled.jsonl` (one golden per sample, in sample order) and `summary.json`.
-    func export(samples: [Sample], store: ResultStore, decoding: String, summary: inout DistillSummary) throws {
+    /// Writes `distilled.jsonl` (one golden per sample, in sample order, with its grounding marks) and `summary.json`.
+    func export(samples: [Sample], catalog: ItemCatalog, store: ResultStore, decoding: String, summary: inout DistillSummary) throws {
         summary.goldens = 0
+        (summary.marked, summary.unmarkable, summary.unmarkableDropped, summary.unmarkableProblems) = (0, 0, 0, [:])
+        let marker = GroundedMarker(checker: GroundingChecker(catalog: catalog))
         var lines = Data()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for sample in samples {
             guard let record = store.record(sampleID: sample.sampleID, decoding: decoding), record.isGolden else { continue }
+            let marks = marker.mark(record.explanation, facts: GroundingFacts(sample, catalog: catalog))
+            if !marks.markable {
+                summary.unmarkable += 1
+                for kind in Set(marks.problems.map(Self.problemKind)) { summary.unmarkableProblems[kind, default: 0] += 1 }
+                if options.unmarkable == .drop {
+                    summary.unmarkableDropped += 1
+                    continue
+                }
+            }
             let golden = Golden(sampleID: sample.sampleID, userID: sample.userID, itemID: sample.itemID, history: sample.history,
-                                split: sample.split.rawValue, teacherID: record.teacherID, explanation: record.explanation)
+                                split: sample.split.rawValue, teacherID: record.teacherID, explanation: record.explanation,
+                                marked: marks.marked, grounded: marks.markable)
             lines.append(try encoder.encode(golden))
             lines.append(0x0A)
             summary.goldens += 1
+            summary.marked += 1
         }
         try lines.write(to: options.output.appendingPathComponent("distilled.jsonl"), options: .atomic)
         try encoder.encode(summary).write(to: options.output.appendingPathComponent("summary.json"), options: .atomic)
     }
 
-    /// One line of the training set.
+    /// A checker problem line reduced to its kind ("item not named", "wrong title", "unsupported span", "false claim").
+    static func problemKind(_ line: String) -> String {
+        if line.hasPrefix("the recommended item") { return "item not named" }
+        if line.hasPrefix("names ") { return "wrong title" }
+        if line.hasPrefix("claims ") { return "false claim" }
+        return "unsupported span"
+    }
+
+    /// One line of the training set: the teacher's text, and the same marked for a grounded student
+    /// (GROUNDING.md); `grounded` is false for a golden the checker did not find fully grounded.
     struct Golden: Codable {
         var sampleID: String, userID: String, itemID: String, history: [String], split: String, teacherID: String, explanation: String
+        var marked: String
+        var grounded: Bool
         enum CodingKeys: String, CodingKey {
             case sampleID = "sample_id", userID = "user_id", itemID = "item_id", history, split, teacherID = "teacher_id", explanation
+            case marked, grounded
         }
     }
+}
+
+/// What `prism distill` does with a golden the grounding checker does not find fully grounded.
+public enum UnmarkablePolicy: String, Sendable, CaseIterable {
+    /// Keep it, with only its grounded spans marked.
+    case keep
+    /// Leave it out of `distilled.jsonl`.
+    case drop
 }

@@ -51,3 +51,51 @@ final class CoordinatorTests: XCTestCase {
         XCTAssertEqual(again?.map(\.indices), [[4]], "a sample the teacher skipped is asked again")
     }
 }
+
+/// `distilled.jsonl` carries each golden marked for a grounded student (GROUNDING.md), and goldens the
+/// checker does not find fully grounded are kept or dropped as asked, and counted.
+final class GoldenMarkingTests: XCTestCase {
+    let catalog = ItemCatalog([
+        CatalogItem(id: "6", title: "Heat", year: 1995, genres: ["Action", "Crime"], directors: ["Michael Mann"], actors: ["Robert De Niro"]),
+        CatalogItem(id: "16", title: "Casino", year: 1995, genres: ["Crime", "Drama"], directors: ["Martin Scorsese"], actors: ["Robert De Niro"]),
+    ])
+    let samples = [
+        Sample(sampleID: "a", userID: "u", itemID: "16", history: ["6"], split: .train, timestamp: 1),
+        Sample(sampleID: "b", userID: "u", itemID: "16", history: ["6"], split: .train, timestamp: 2),
+    ]
+
+    func export(_ policy: UnmarkablePolicy) throws -> ([[String: Any]], DistillSummary) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("prism-marks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let store = try ResultStore(url: out.appendingPathComponent("results.jsonl"))
+        let texts = ["Casino stars Robert De Niro, whom you saw in Heat.", "Casino is a drama like Aphrina and Heat."]
+        _ = try store.append(zip(samples, texts).map { sample, text in
+            ResultRecord(sampleID: sample.sampleID, userID: "u", itemID: "16", split: "train", teacherID: "llm", decoding: "d",
+                         status: "OK", message: "", explanation: text, finishReason: "stop", filtered: nil, latencyMs: 1, attempts: 1)
+        })
+        var options = DistillOptions(samples: out, catalog: out, output: out, broker: "tcp://x")
+        options.unmarkable = policy
+        var summary = DistillSummary()
+        try Coordinator(options: options).export(samples: samples, catalog: catalog, store: store, decoding: "d", summary: &summary)
+        let lines = try String(contentsOf: out.appendingPathComponent("distilled.jsonl"), encoding: .utf8).split(separator: "\n")
+        return (try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }, summary)
+    }
+
+    func testGoldensAreMarkedAndUnmarkableOnesKeptOrDropped() throws {
+        let (kept, summary) = try export(.keep)
+        XCTAssertEqual(kept.map { $0["marked"] as? String }, [
+            "<e:item>Casino</e> stars<e:person> Robert De Niro</e>, whom you saw in<e:title> Heat</e>.",
+            "<e:item>Casino</e> is a<e:genre> drama</e> like Aphrina and<e:title> Heat</e>.",
+        ])
+        XCTAssertEqual(kept.map { $0["grounded"] as? Bool }, [true, false])
+        XCTAssertEqual(summary.goldens, 2)
+        XCTAssertEqual(summary.unmarkable, 1)
+        XCTAssertEqual(summary.unmarkableProblems, ["unsupported span": 1])
+        XCTAssertTrue(summary.text.contains("1 not fully grounded (unsupported span 1)"), summary.text)
+        let (dropped, dropSummary) = try export(.drop)
+        XCTAssertEqual(dropped.map { $0["sample_id"] as? String }, ["a"])
+        XCTAssertEqual(dropSummary.unmarkableDropped, 1)
+        XCTAssertEqual(dropSummary.goldens, 1)
+    }
+}

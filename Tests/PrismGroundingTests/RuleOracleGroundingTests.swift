@@ -33,6 +33,8 @@ final class RuleOracleGroundingTests: XCTestCase {
         let step = max(1, samples.count / 2_000)
         var checked = 0, failures: [String] = []
         var kinds: [Mention.Kind: Int] = [:]
+        let marker = GroundedMarker(checker: checker)
+        var spans: [GroundingMarks.Kind: Int] = [:], markFailures: [String] = []
         for sample in stride(from: 0, to: samples.count, by: step).prefix(2_000).map({ samples[$0] }) {
             let prompt = planner.prompt(for: sample)
             let text = oracle.explain(prompt).text
@@ -43,9 +45,22 @@ final class RuleOracleGroundingTests: XCTestCase {
             checked += 1
             for m in report.mentions { kinds[m.kind, default: 0] += 1 }
             if !report.fullyGrounded, failures.count < 10 { failures.append("\(sample.sampleID): \(text) → \(report.problems)") }
+            // Marked, it strips back to itself, and every span writes a form the request allows.
+            let marked = marker.mark(text, facts: facts)
+            let allowed = AllowedForms(history: facts.history, item: facts.item)
+            for (kind, form) in GroundingMarks.spans(marked.marked) {
+                spans[kind, default: 0] += 1
+                if !allowed[kind].contains(form), markFailures.count < 10 { markFailures.append("\(sample.sampleID): \(kind) \(form)") }
+            }
+            if !marked.markable || GroundingMarks.strip(marked.marked) != text || !GroundingMarks.spans(marked.marked).contains(where: { $0.kind == .item }),
+               markFailures.count < 10 {
+                markFailures.append("\(sample.sampleID): \(marked.marked)")
+            }
         }
         XCTAssertEqual(checked, 2_000)
         XCTAssertEqual(failures, [], "rule-oracle explanations the checker did not find fully grounded")
+        XCTAssertEqual(markFailures, [], "rule-oracle explanations the marker did not mark as GROUNDING.md says")
+        for kind in GroundingMarks.Kind.allCases { XCTAssertGreaterThan(spans[kind] ?? 0, 50, "\(kind) spans") }
         // The checker saw real variety: items, history titles, people, genres and eras.
         for kind in [Mention.Kind.item, .history, .person, .genre, .decade] {
             XCTAssertGreaterThan(kinds[kind] ?? 0, 50, "\(kind) mentions")
