@@ -32,6 +32,8 @@ struct BeamSearch {
     let vocab: Int
     let maxLength: Int
     let processors: LogitsProcessors
+    /// Per batch item (nil: unconstrained).
+    let constraints: [EntityConstraints?]
 
     // Running beams: [batch·beams][maxLength] (+ spare for reordering), scores [batch·beams].
     var running: [Int]
@@ -56,7 +58,8 @@ struct BeamSearch {
     var feed: [Int]
     var sources: [Int]
 
-    init(model: BartModel, config: GenerationConfig, batch: Int) {
+    init(model: BartModel, config: GenerationConfig, batch: Int, constraints: [EntityConstraints?] = []) {
+        self.constraints = constraints.count == batch ? constraints : [EntityConstraints?](repeating: nil, count: batch)
         self.model = model
         self.config = config
         self.batch = batch
@@ -104,7 +107,8 @@ struct BeamSearch {
                 for r in 0..<rows {
                     let scores = logits + r * vocab
                     Softmax.applyLog(scores, count: vocab)
-                    processors.apply(scores, vocab: vocab, history: history.baseAddress! + r * maxLength, length: length)
+                    processors.apply(scores, vocab: vocab, history: history.baseAddress! + r * maxLength, length: length,
+                                     constraints: constraints[r / beams])
                 }
             }
             var allHit = true

@@ -79,11 +79,14 @@ public struct GenerationRequest: Sendable, Equatable {
     public var userId: String?
     /// Overrides the sampler seed for this request.
     public var seed: UInt64?
+    /// Marked entity spans decode under these tries (nil: unconstrained).
+    public var constraints: EntityConstraints?
 
-    public init(inputIds: [Int], userId: String? = nil, seed: UInt64? = nil) {
+    public init(inputIds: [Int], userId: String? = nil, seed: UInt64? = nil, constraints: EntityConstraints? = nil) {
         self.inputIds = inputIds
         self.userId = userId
         self.seed = seed
+        self.constraints = constraints
     }
 }
 

@@ -25,11 +25,11 @@ public final class BartGenerator {
         let encoder = try encode(requests, config: config)
         if config.effectiveMaxLength <= 1 { return encoder.coldStart.map { startOnly(config, coldStart: $0) } }
         if config.numBeams > 1 {
-            var search = BeamSearch(model: model, config: config, batch: requests.count)
+            var search = BeamSearch(model: model, config: config, batch: requests.count, constraints: requests.map(\.constraints))
             return try search.run(encoder).map { $0[0] }
         }
         let seeds = requests.enumerated().map { i, r in r.seed ?? (config.seed &+ UInt64(i)) }
-        return try greedyOrSample(encoder, config: config, seeds: seeds)
+        return try greedyOrSample(encoder, config: config, seeds: seeds, constraints: requests.map(\.constraints))
     }
 
     /// Beam search returning every hypothesis of each request, best first (`transformers`'
@@ -42,7 +42,7 @@ public final class BartGenerator {
         config.doSample = false
         let encoder = try encode(requests, config: config)
         if config.effectiveMaxLength <= 1 { return encoder.coldStart.map { [startOnly(config, coldStart: $0)] } }
-        var search = BeamSearch(model: model, config: config, batch: requests.count)
+        var search = BeamSearch(model: model, config: config, batch: requests.count, constraints: requests.map(\.constraints))
         return try search.run(encoder)
     }
 
@@ -67,7 +67,7 @@ public final class BartGenerator {
     }
 
     private func greedyOrSample(
-        _ encoder: EncoderOutput, config: GenerationConfig, seeds: [UInt64]
+        _ encoder: EncoderOutput, config: GenerationConfig, seeds: [UInt64], constraints: [EntityConstraints?]
     ) throws -> [GenerationResult] {
         let rows = encoder.batch
         let vocab = model.config.vocabSize
@@ -104,7 +104,8 @@ public final class BartGenerator {
                 for i in 0..<count {
                     let r = active[i]
                     let scores = logits + i * vocab
-                    processors.apply(scores, vocab: vocab, history: h.baseAddress! + r * maxLength, length: length)
+                    processors.apply(scores, vocab: vocab, history: h.baseAddress! + r * maxLength, length: length,
+                                     constraints: constraints[r])
                     let next: Int
                     if let sampler {
                         sampler.warp(scores)

@@ -1,7 +1,8 @@
 import TensorKernels
 
 /// HF's logits processors that Prism uses, applied in `generate`'s order to one row of scores:
-/// no-repeat n-gram, min length, min new tokens, forced BOS, forced EOS.
+/// no-repeat n-gram, min length, min new tokens, forced BOS, forced EOS; with entity constraints
+/// (`EntityConstraints`), those come first and replace no-repeat n-gram inside a span.
 ///
 /// `history` is the row's decoder ids so far (start token included) and `length` their count, as
 /// `input_ids` of HF's processors.
@@ -24,9 +25,11 @@ struct LogitsProcessors {
         eos = c.eosTokenId
     }
 
-    func apply(_ scores: UnsafeMutablePointer<Float>, vocab: Int, history: UnsafePointer<Int>, length: Int) {
+    func apply(_ scores: UnsafeMutablePointer<Float>, vocab: Int, history: UnsafePointer<Int>, length: Int,
+               constraints: EntityConstraints? = nil) {
+        let inSpan = constraints?.apply(scores, vocab: vocab, history: history, length: length, eos: eos) ?? false
         let n = noRepeatNgramSize
-        if n > 0 && length >= n {
+        if n > 0 && length >= n && !inSpan {
             // Ban the last token of every earlier n-gram whose first n-1 tokens equal the last n-1 tokens.
             let prefixStart = length + 1 - n
             for start in 0...(length - n) {

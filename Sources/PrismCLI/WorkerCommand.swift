@@ -27,6 +27,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var groundingGuard = true
     @Option(help: "For --handler explain: beam-search hypotheses the guard tries after a failed explanation (0: straight to the rule oracle).")
     var guardBeams = 4
+    @Flag(inversion: .prefixedNo, help: "For --handler explain: a student trained with grounding marks decodes every entity span under a trie of the names its request allows (GROUNDING.md); requests may opt out with `unconstrained`.")
+    var constraints = true
     @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server).")
     var teacher = "rule"
     @Option(help: "For --teacher openai: the API base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).") var baseURL = "http://127.0.0.1:8000/v1"
@@ -79,10 +81,11 @@ struct WorkerCommand: AsyncParsableCommand {
             guard let model else { throw ValidationError("--handler explain needs --model DIR") }
             let items = try catalog.map { try SampleIO.readCatalog(from: URL(fileURLWithPath: $0)) } ?? ItemCatalog()
             let gate = groundingGuard ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams) : nil
-            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate)
+            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate, constrained: constraints)
             inference = thread
             logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
-                                                      "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)"])
+                                                      "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)",
+                                                      "grounding_constraints": "\(thread.constrainsSpans)"])
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
         }

@@ -59,6 +59,7 @@ public struct ExplainHandler: RequestHandler {
                     reply.grounding = done.grounding.wire
                     reply.groundingProblems = done.problems
                     reply.citedItemIds = done.cited
+                    reply.constrained = done.constrained
                     metrics.count(done.grounding)
                     results[entry.index] = (try? reply.serializedData()).map { .ok($0) } ?? .failure(.internal, "cannot encode the reply")
                 case .failure(let error):
@@ -104,7 +105,7 @@ public struct ExplainHandler: RequestHandler {
             userID: message.userID, history: history, item: item,
             maxNewTokens: message.maxNewTokens == 0 ? limit : min(Int(message.maxNewTokens), limit),
             numBeams: message.numBeams == 0 ? 0 : min(Int(message.numBeams), maxBeams), arrivedNs: arrived,
-            allowUngrounded: message.allowUngrounded)
+            allowUngrounded: message.allowUngrounded, unconstrained: message.unconstrained)
         return .success((job, total - history.count))
     }
 }

@@ -24,16 +24,19 @@ public final class InferenceThread: Sendable {
     public let modelID: String
     public let manifest: StudentManifest
     public let hasUserEmbeddings: Bool
+    /// The student was trained with grounding marks and decodes under them.
+    public let constrainsSpans: Bool
 
     /// Loads the model on the new thread; throws (and ends the thread) when the folder is broken.
     /// With `groundingGuard`, no explanation that fails its check is served (see `GroundingGuard`).
-    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil) async throws(ExplainError) {
+    /// `constrained`: a student trained with grounding marks decodes under them (GROUNDING.md).
+    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true) async throws(ExplainError) {
         let jobs = self.jobs
-        let (stream, report) = AsyncStream<Result<(String, StudentManifest, Bool), ExplainError>>.makeStream()
+        let (stream, report) = AsyncStream<Result<(String, StudentManifest, Bool, Bool), ExplainError>>.makeStream()
         thread = IOThread(name: "prism-inference") {
             let model: StudentModel
             do {
-                model = try StudentModel(folder: folder, blasThreads: blasThreads, groundingGuard: groundingGuard)
+                model = try StudentModel(folder: folder, blasThreads: blasThreads, groundingGuard: groundingGuard, constrained: constrained)
             } catch let error as ExplainError {
                 report.yield(.failure(error))
                 report.finish()
@@ -43,7 +46,7 @@ public final class InferenceThread: Sendable {
                 report.finish()
                 return
             }
-            report.yield(.success((model.modelID, model.manifest, model.generator.model.users != nil)))
+            report.yield(.success((model.modelID, model.manifest, model.generator.model.users != nil, model.isMarked && constrained)))
             report.finish()
             while true {
                 jobs.signal.wait()
@@ -56,13 +59,14 @@ public final class InferenceThread: Sendable {
                 job.continuation.resume(returning: model.explain(job.batch))
             }
         }
-        var loaded: Result<(String, StudentManifest, Bool), ExplainError> = .failure(.brokenModel(folder: folder, reason: "the inference thread ended"))
+        var loaded: Result<(String, StudentManifest, Bool, Bool), ExplainError> = .failure(.brokenModel(folder: folder, reason: "the inference thread ended"))
         for await value in stream { loaded = value }
         switch loaded {
-        case .success(let (id, manifest, users)):
+        case .success(let (id, manifest, users, grounded)):
             modelID = id
             self.manifest = manifest
             hasUserEmbeddings = users
+            constrainsSpans = grounded
         case .failure(let error):
             throw error
         }

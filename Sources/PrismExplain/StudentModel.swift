@@ -2,6 +2,7 @@ import BART
 import Foundation
 import Generation
 import PrismData
+import PrismGrounding
 import PrismWire
 import Tokenizers
 
@@ -29,13 +30,16 @@ public struct StudentManifest: Decodable, Sendable {
     public var maxTargetTokens: Int = 64
     public var withUserEmbeddings: Bool = true
     public var trainingDataSHA256: String?
+    /// The grounding marks the student was trained with (`grounding-marks/1`, GROUNDING.md), if any.
+    public var grounding: String?
 
     enum CodingKeys: String, CodingKey {
         case inputFormat = "input_format", maxInputTokens = "max_input_tokens", maxTargetTokens = "max_target_tokens"
-        case withUserEmbeddings = "with_user_embeddings", data
+        case withUserEmbeddings = "with_user_embeddings", data, grounding
     }
 
     struct InputFormat: Decodable { var name: String }
+    struct Grounding: Decodable { var format: String }
     struct DataHashes: Decodable { var distilled_sha256: String? }
 
     public init() {}
@@ -53,6 +57,7 @@ public struct StudentManifest: Decodable, Sendable {
         maxTargetTokens = try c.decodeIfPresent(Int.self, forKey: .maxTargetTokens) ?? maxTargetTokens
         withUserEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .withUserEmbeddings) ?? withUserEmbeddings
         trainingDataSHA256 = try c.decodeIfPresent(DataHashes.self, forKey: .data)?.distilled_sha256
+        grounding = try c.decodeIfPresent(Grounding.self, forKey: .grounding)?.format
     }
 }
 
@@ -67,6 +72,8 @@ public struct ExplainJob: Sendable {
     public var arrivedNs: UInt64
     /// Return the student's text with its verdict when it fails the grounding check (no fallback).
     public var allowUngrounded: Bool = false
+    /// Decode a marked student without its grounding constraints.
+    public var unconstrained: Bool = false
 }
 
 /// What the student wrote for one job.
@@ -83,6 +90,8 @@ public struct ExplainOutcome: Sendable {
     public var problems: [String] = []
     /// Catalog ids of the films the served explanation names.
     public var cited: [String] = []
+    /// Decoded under grounding constraints.
+    public var constrained: Bool = false
 }
 
 /// The distilled student: BART + its tokenizer + the user table + the shared input rendering.
@@ -99,8 +108,13 @@ public final class StudentModel {
     let inputBudget: Int
     /// Checks every explanation before it is served (nil: unchecked).
     let groundingGuard: GroundingGuard?
+    /// The marks of a student trained with them (nil: an unmarked student).
+    let grounded: GroundedDecoding?
+    /// Whether a marked student decodes under its grounding constraints (unless a job asks otherwise).
+    public let constrained: Bool
 
-    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil) throws(ExplainError) {
+    /// `constrained`: decode a marked student's entity spans under the request's tries (GROUNDING.md).
+    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true) throws(ExplainError) {
         self.folder = folder
         self.groundingGuard = groundingGuard
         func broken(_ reason: String) -> ExplainError { .brokenModel(folder: folder, reason: reason) }
@@ -123,6 +137,12 @@ public final class StudentModel {
         } catch {
             throw broken("\(error)")
         }
+        grounded = GroundedDecoding(tokenizer: tokenizer)
+        if let format = manifest.grounding {
+            guard format == GroundingMarks.formatName else { throw broken("unknown grounding format \(format)") }
+            guard grounded != nil else { throw broken("prism.json says \(format), but tokenizer.json lacks the marks \(GroundingMarks.all)") }
+        }
+        self.constrained = constrained
         guard tokenizer.vocabularySize <= generator.model.config.vocabSize else {
             throw broken("the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(generator.model.config.vocabSize)")
         }
@@ -147,7 +167,11 @@ public final class StudentModel {
             let start = monotonicNs()
             let fitted = indices.map { renderer.render(history: jobs[$0].history, item: jobs[$0].item) }
             let requests = zip(indices, fitted).map { index, text in
-                GenerationRequest(inputIds: tokenizer.encode(text.text, maxLength: inputBudget), userId: jobs[index].userID)
+                let job = jobs[index]
+                let constraints = constrained && !job.unconstrained
+                    ? grounded?.constraints(history: Array(job.history.dropFirst(text.droppedHistory)), item: job.item) : nil
+                return GenerationRequest(inputIds: tokenizer.encode(text.text, maxLength: inputBudget), userId: job.userID,
+                                         constraints: constraints)
             }
             let encoded = monotonicNs()
             var config = generator.defaultConfig
@@ -160,7 +184,7 @@ public final class StudentModel {
                         explanation: decodeText(pair.1.generatedTokens), coldStart: pair.1.coldStart,
                         historyDropped: fitted[offset].droppedHistory,
                         queueUs: micros(start - min(start, jobs[pair.0].arrivedNs)), encodeUs: micros(encoded - start),
-                        decodeUs: 0, batchSize: indices.count)
+                        decodeUs: 0, batchSize: indices.count, constrained: requests[offset].constraints != nil)
                 }
                 guardExplanations(indices.map { jobs[$0] }, requests: requests, config: config, outcomes: &outcomes)
                 let done = monotonicNs()
@@ -175,20 +199,40 @@ public final class StudentModel {
         return results.map { $0 ?? .failure(.generation("not run")) }
     }
 
-    /// The text of generated ids, trimmed.
+    /// The text of generated ids without grounding marks, trimmed.
     func decodeText(_ ids: ArraySlice<Int>) -> String {
-        tokenizer.decode(Array(ids)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let plain = grounded.map { g in ids.filter { !g.isMark($0) } } ?? Array(ids)
+        return tokenizer.decode(plain).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+
+    /// The text of generated ids with their grounding marks (for debugging and tests).
+    func markedText(_ ids: ArraySlice<Int>) -> String {
+        tokenizer.decode(Array(ids), skipSpecialTokens: false)
+    }
+
+    /// Whether the student was trained with grounding marks.
+    public var isMarked: Bool { grounded != nil }
 
     /// The input text the student reads for a job (for tests and debugging).
     public func inputText(history: [CatalogItem], item: CatalogItem) -> String { renderer.render(history: history, item: item).text }
 
     /// Token ids the student generates for a job (for parity tests).
     public func generateIDs(userID: String?, inputText: String) throws -> [Int] {
+        try generateIDs([(userID, inputText, nil)])[0]
+    }
+
+    /// Token ids for a batch of inputs; a row with `shown` (the history films its input shows and the
+    /// item) decodes under its grounding constraints (a marked student only). For parity tests.
+    func generateIDs(_ rows: [(userID: String?, inputText: String, shown: (history: [CatalogItem], item: CatalogItem)?)],
+                     numBeams: Int = 1) throws -> [[Int]] {
         var config = generator.defaultConfig
         config.maxNewTokens = manifest.maxTargetTokens
-        let ids = tokenizer.encode(inputText, maxLength: inputBudget)
-        return try generator.generate(GenerationRequest(inputIds: ids, userId: userID), config: config).tokens
+        config.numBeams = numBeams
+        let requests = rows.map { row in
+            GenerationRequest(inputIds: tokenizer.encode(row.inputText, maxLength: inputBudget), userId: row.userID,
+                              constraints: row.shown.flatMap { grounded?.constraints(history: $0.history, item: $0.item) })
+        }
+        return try generator.generate(requests, config: config).map(\.tokens)
     }
 
     struct SettingsKey: Hashable { var maxNewTokens: Int; var numBeams: Int }

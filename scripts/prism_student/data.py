@@ -57,7 +57,17 @@ def target_ids(tokenizer, text, max_tokens):
     return ids
 
 
-def make_examples(samples, catalog, tokenizer, rows, max_input_tokens, max_target_tokens, with_text=False):
+def target_text(sample, marks):
+    """The training target: the marked golden (GROUNDING.md) for a marked student, else the plain one."""
+    if marks:
+        if "marked" not in sample:
+            raise ValueError(f"sample {sample.get('sample_id')} has no 'marked' golden (distill again, or --marks off)")
+        return sample["marked"]
+    return sample["explanation"]
+
+
+def make_examples(samples, catalog, tokenizer, rows, max_input_tokens, max_target_tokens, with_text=False,
+                  marks=False):
     """One dict per sample: input_ids (budgeted student input), labels (target ids), user_row (0 if unknown)."""
     out = []
     for s in samples:
@@ -70,7 +80,7 @@ def make_examples(samples, catalog, tokenizer, rows, max_input_tokens, max_targe
             "user_id": str(s["user_id"]),
             "user_row": rows.get(str(s["user_id"]), 0),
             "input_ids": ids,
-            "labels": target_ids(tokenizer, s["explanation"], max_target_tokens),
+            "labels": target_ids(tokenizer, target_text(s, marks), max_target_tokens),
             "dropped": fitted.dropped,
         }
         if with_text:

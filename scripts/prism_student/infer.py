@@ -50,6 +50,14 @@ class Student:
         self.model.to(self.device).eval()
         self.tokenizer = load_tokenizer(folder)
         self.max_input_tokens = self.manifest.get("max_input_tokens")
+        from . import grounding_marks as G
+        self.marks = G.mark_ids(self.tokenizer) if (self.manifest.get("grounding") or {}).get("format") == G.FORMAT_NAME \
+            else None
+
+    def constraints(self, history, item):
+        """The tries of one request (GROUNDING.md): `history` the catalog records the input shows, oldest first."""
+        from .grounding_marks import constraints_for
+        return constraints_for(self.tokenizer, history, item)
 
     def generation_kwargs(self, **overrides):
         args = {k: self.config_json[k] for k in GENERATION_KEYS if k in self.config_json}
@@ -70,9 +78,10 @@ class Student:
             ids = ids[: self.max_input_tokens - 1] + [ids[-1]]
         return ids
 
-    def generate_ids(self, inputs, users, return_scores=False, **overrides):
+    def generate_ids(self, inputs, users, return_scores=False, constraints=None, **overrides):
         """Batched generation for token id lists `inputs` (right-padded) and user ids `users` (None = unknown).
-        Returns the generated sequences (decoder start token included), trailing pads removed."""
+        Returns the generated sequences (decoder start token included), trailing pads removed.
+        `constraints`: per input, the tries of `constraints()` (None: that row is unconstrained); needs marks."""
         pad = self.config_json.get("pad_token_id", 1)
         length = max(len(x) for x in inputs)
         ids = torch.full((len(inputs), length), pad, dtype=torch.long)
@@ -82,8 +91,20 @@ class Student:
             mask[i, : len(x)] = 1
         rows = torch.tensor([self.row(u) for u in users], dtype=torch.long)
         kwargs = self.generation_kwargs(**overrides)
+        extra = {}
+        if constraints is not None:
+            if self.marks is None:
+                raise ValueError(f"{self.folder} was not trained with grounding marks")
+            from transformers import LogitsProcessorList
+            from .grounding_marks import GroundedLogitsProcessor
+            processor = GroundedLogitsProcessor(
+                self.marks, constraints, eos=kwargs["eos_token_id"], no_repeat_ngram_size=kwargs.get("no_repeat_ngram_size", 0),
+                num_beams=kwargs.get("num_beams", 1), max_length=kwargs.get("max_length"),
+                forced_eos=kwargs.get("forced_eos_token_id") is not None)
+            kwargs = dict(kwargs, no_repeat_ngram_size=0)
+            extra["logits_processor"] = LogitsProcessorList([processor])
         out = self.model.generate(ids.to(self.device), mask.to(self.device), rows.to(self.device),
-                                  return_dict_in_generate=True, output_scores=return_scores, **kwargs)
+                                  return_dict_in_generate=True, output_scores=return_scores, **kwargs, **extra)
         seqs = []
         for seq in out.sequences.tolist():
             while len(seq) > 1 and seq[-1] == pad:
@@ -94,7 +115,13 @@ class Student:
         return seqs
 
     def decode(self, ids):
+        """Plain text: special tokens and grounding marks left out."""
         return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def decode_marked(self, ids):
+        """The text with its grounding marks (and no <s>, </s>, <pad>)."""
+        keep = [i for i in ids if i not in (0, 1, 2)]
+        return self.tokenizer.decode(keep, skip_special_tokens=False)
 
     def explain(self, user_id, text, **overrides):
         """Greedy explanation for (user, student input text): (token ids, decoded text)."""

@@ -14,9 +14,9 @@ BOS, PAD, EOS, UNK, MASK = 0, 1, 2, 3, 4
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
-def train_bpe(texts, vocab_size=4096, min_frequency=2):
+def train_bpe(texts, vocab_size=4096, min_frequency=2, marks=False):
     """Trains on an iterable of strings. Deterministic for the same texts (training is single-threaded when
-    RAYON_NUM_THREADS=1)."""
+    RAYON_NUM_THREADS=1). `marks`: add the grounding marks of GROUNDING.md as special tokens (ids 5-10)."""
     tok = Tokenizer(models.BPE())
     tok.normalizer = None
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
@@ -28,6 +28,9 @@ def train_bpe(texts, vocab_size=4096, min_frequency=2):
         AddedToken("<unk>", special=True, normalized=False),
         AddedToken("<mask>", special=True, normalized=False, lstrip=True),
     ]
+    if marks:
+        from .grounding_marks import MARKS
+        specials += [AddedToken(m, special=True, normalized=False) for m in MARKS]
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
         min_frequency=min_frequency,

@@ -53,6 +53,9 @@ def parse_args(argv=None):
     g.add_argument("--no-user", action="store_true", help='ablation "Prism w/o User": no user table is trained '
                                                           "or exported (Swift serves every user cold)")
     g.add_argument("--user-init-std", type=float, default=0.02)
+    g.add_argument("--marks", choices=("auto", "on", "off"), default="auto",
+                   help="train on the goldens' grounding marks (GROUNDING.md) so the Swift worker can decode entity "
+                        "spans under constraints; auto: on when every sample has a 'marked' golden")
     g = ap.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, default=10)
     g.add_argument("--batch-size", type=int, default=16)
@@ -180,6 +183,12 @@ def build(args, train_samples, catalog, device):
     if args.init:
         tokenizer = load_tokenizer(args.init)
         bart = load_bart(args.init)
+        if args.marks == "on":
+            from tokenizers import AddedToken
+            from .grounding_marks import MARKS
+            tokenizer.add_special_tokens([AddedToken(m, special=True, normalized=False) for m in MARKS])
+            if tokenizer.get_vocab_size() > bart.config.vocab_size:
+                bart.resize_token_embeddings(tokenizer.get_vocab_size())
         need = max(args.max_input_tokens, args.max_target_tokens + 1)
         if bart.config.max_position_embeddings < need:
             raise SystemExit(f"--init model has {bart.config.max_position_embeddings} positions, needs {need}")
@@ -187,7 +196,7 @@ def build(args, train_samples, catalog, device):
         init = {"kind": "init", "folder": os.path.abspath(args.init)}
     else:
         t0 = time.time()
-        tokenizer = train_bpe(D.corpus_texts(train_samples, catalog), vocab_size=args.vocab_size)
+        tokenizer = train_bpe(D.corpus_texts(train_samples, catalog), vocab_size=args.vocab_size, marks=args.marks == "on")
         log(args, f"tokenizer: {tokenizer.get_vocab_size()} tokens trained in {time.time() - t0:.1f}s")
         config = small_config(tokenizer.get_vocab_size(), args.d_model, args.encoder_layers, args.decoder_layers,
                               args.heads, args.ffn, max(args.max_input_tokens, args.max_target_tokens + 1),
@@ -237,6 +246,8 @@ def run(args):
     seed_all(args.seed)
     samples = D.read_jsonl(args.distilled)
     catalog = D.load_catalog(args.catalog)
+    if args.marks == "auto":
+        args.marks = "on" if samples and all("marked" in s for s in samples) else "off"
     train_samples, valid_samples = D.split_samples(samples, seed=args.seed)
     if args.max_train_samples and args.max_train_samples < len(train_samples):
         keep = sorted(random.Random(args.seed).sample(range(len(train_samples)), args.max_train_samples))
@@ -263,14 +274,17 @@ def run(args):
         student.to(device)
         init = state["init"]
         args.no_user = not state["with_users"]
+        args.marks = "on" if state.get("marks") else "off"
         log(args, f"resuming after epoch {state['epoch']} (step {state['step']})")
     else:
         student, tokenizer, rows, init = build(args, train_samples, catalog, device)
 
     t0 = time.time()
-    train_ex = D.make_examples(train_samples, catalog, tokenizer, rows, args.max_input_tokens, args.max_target_tokens)
+    marks = args.marks == "on"
+    train_ex = D.make_examples(train_samples, catalog, tokenizer, rows, args.max_input_tokens, args.max_target_tokens,
+                               marks=marks)
     valid_ex = D.make_examples(valid_samples, catalog, tokenizer, rows, args.max_input_tokens, args.max_target_tokens,
-                               with_text=True)
+                               with_text=True, marks=marks)
     if not train_ex:
         raise SystemExit("no training samples")
     n_params = sum(p.numel() for p in student.parameters())
@@ -349,7 +363,7 @@ def run(args):
             "model": student.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "schedule_total": schedule.total, "epoch": epoch, "step": step, "best": best, "bad_epochs": bad_epochs,
             "history": history, "train_time": train_time, "train_tokens": train_tokens,
-            "tokenizer": tokenizer.to_str(), "rows": rows, "with_users": not args.no_user,
+            "tokenizer": tokenizer.to_str(), "rows": rows, "with_users": not args.no_user, "marks": marks,
             "config": student.config.to_dict(), "init": init, "py_rng": random.getstate(),
             "torch_rng": torch.get_rng_state(),
         }, last_path)
@@ -395,6 +409,9 @@ def run(args):
                                                           "grad_clip", "patience", "seed", "max_train_samples",
                                                           "max_minutes", "dropout")},
     }
+    if marks:
+        from .grounding_marks import FORMAT_NAME as MARKS_FORMAT
+        extra["grounding"] = {"format": MARKS_FORMAT}
     export(student.cpu(), tokenizer, rows, args.output, max_input_tokens=args.max_input_tokens,
            max_target_tokens=args.max_target_tokens, manifest_extra=extra, num_beams=args.num_beams,
            no_repeat_ngram_size=args.no_repeat_ngram_size)

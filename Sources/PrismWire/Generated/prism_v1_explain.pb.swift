@@ -116,6 +116,11 @@ public nonisolated struct Prism_V1_ExplainRequest: Sendable {
   /// instead (no second decoding), to measure the student itself.
   public var allowUngrounded: Bool = false
 
+  /// A student trained with grounding marks decodes every entity span under a trie of the names this
+  /// request allows (Sources/PrismGrounding/GROUNDING.md). true: decode without those constraints (to
+  /// measure what they do); the grounding check still applies.
+  public var unconstrained: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -177,6 +182,9 @@ public nonisolated struct Prism_V1_ExplainReply: Sendable {
   /// Catalog ids of the films the explanation names (the item and history films).
   public var citedItemIds: [String] = []
 
+  /// The explanation was decoded under grounding constraints.
+  public var constrained: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -194,7 +202,7 @@ nonisolated extension Prism_V1_Grounding: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExplainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}history_item_ids\0\u{3}history_items\0\u{3}item_id\0\u{1}item\0\u{3}max_new_tokens\0\u{3}num_beams\0\u{3}allow_ungrounded\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}history_item_ids\0\u{3}history_items\0\u{3}item_id\0\u{1}item\0\u{3}max_new_tokens\0\u{3}num_beams\0\u{3}allow_ungrounded\0\u{1}unconstrained\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -210,6 +218,7 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxNewTokens) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.numBeams) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.allowUngrounded) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.unconstrained) }()
       default: break
       }
     }
@@ -244,6 +253,9 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
     if self.allowUngrounded != false {
       try visitor.visitSingularBoolField(value: self.allowUngrounded, fieldNumber: 8)
     }
+    if self.unconstrained != false {
+      try visitor.visitSingularBoolField(value: self.unconstrained, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -256,6 +268,7 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
     if lhs.maxNewTokens != rhs.maxNewTokens {return false}
     if lhs.numBeams != rhs.numBeams {return false}
     if lhs.allowUngrounded != rhs.allowUngrounded {return false}
+    if lhs.unconstrained != rhs.unconstrained {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -308,7 +321,7 @@ nonisolated extension Prism_V1_ExplainTimings: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExplainReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}explanation\0\u{3}cold_start\0\u{3}model_id\0\u{1}timings\0\u{3}history_dropped\0\u{1}grounding\0\u{3}grounding_problems\0\u{3}cited_item_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}explanation\0\u{3}cold_start\0\u{3}model_id\0\u{1}timings\0\u{3}history_dropped\0\u{1}grounding\0\u{3}grounding_problems\0\u{3}cited_item_ids\0\u{1}constrained\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -324,6 +337,7 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
       case 6: try { try decoder.decodeSingularEnumField(value: &self.grounding) }()
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.groundingProblems) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.citedItemIds) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.constrained) }()
       default: break
       }
     }
@@ -358,6 +372,9 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
     if !self.citedItemIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.citedItemIds, fieldNumber: 8)
     }
+    if self.constrained != false {
+      try visitor.visitSingularBoolField(value: self.constrained, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -370,6 +387,7 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
     if lhs.grounding != rhs.grounding {return false}
     if lhs.groundingProblems != rhs.groundingProblems {return false}
     if lhs.citedItemIds != rhs.citedItemIds {return false}
+    if lhs.constrained != rhs.constrained {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

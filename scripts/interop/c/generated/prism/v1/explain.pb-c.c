@@ -142,7 +142,7 @@ void   prism__v1__explain_reply__free_unpacked
   assert(message->base.descriptor == &prism__v1__explain_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descriptors[8] =
+static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descriptors[9] =
 {
   {
     "user_id",
@@ -240,6 +240,18 @@ static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "unconstrained",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__ExplainRequest, unconstrained),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__explain_request__field_indices_by_name[] = {
   7,   /* field[7] = allow_ungrounded */
@@ -249,12 +261,13 @@ static const unsigned prism__v1__explain_request__field_indices_by_name[] = {
   3,   /* field[3] = item_id */
   5,   /* field[5] = max_new_tokens */
   6,   /* field[6] = num_beams */
+  8,   /* field[8] = unconstrained */
   0,   /* field[0] = user_id */
 };
 static const ProtobufCIntRange prism__v1__explain_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor =
 {
@@ -264,7 +277,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor =
   "Prism__V1__ExplainRequest",
   "prism.v1",
   sizeof(Prism__V1__ExplainRequest),
-  8,
+  9,
   prism__v1__explain_request__field_descriptors,
   prism__v1__explain_request__field_indices_by_name,
   1,  prism__v1__explain_request__number_ranges,
@@ -348,7 +361,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_timings__descriptor =
   (ProtobufCMessageInit) prism__v1__explain_timings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptors[8] =
+static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptors[9] =
 {
   {
     "explanation",
@@ -446,10 +459,23 @@ static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "constrained",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__ExplainReply, constrained),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__explain_reply__field_indices_by_name[] = {
   7,   /* field[7] = cited_item_ids */
   1,   /* field[1] = cold_start */
+  8,   /* field[8] = constrained */
   0,   /* field[0] = explanation */
   5,   /* field[5] = grounding */
   6,   /* field[6] = grounding_problems */
@@ -460,7 +486,7 @@ static const unsigned prism__v1__explain_reply__field_indices_by_name[] = {
 static const ProtobufCIntRange prism__v1__explain_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor =
 {
@@ -470,7 +496,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor =
   "Prism__V1__ExplainReply",
   "prism.v1",
   sizeof(Prism__V1__ExplainReply),
-  8,
+  9,
   prism__v1__explain_reply__field_descriptors,
   prism__v1__explain_reply__field_indices_by_name,
   1,  prism__v1__explain_reply__number_ranges,

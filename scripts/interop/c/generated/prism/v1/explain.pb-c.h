@@ -85,10 +85,16 @@ struct  Prism__V1__ExplainRequest
    * instead (no second decoding), to measure the student itself.
    */
   protobuf_c_boolean allow_ungrounded;
+  /*
+   * A student trained with grounding marks decodes every entity span under a trie of the names this
+   * request allows (Sources/PrismGrounding/GROUNDING.md). true: decode without those constraints (to
+   * measure what they do); the grounding check still applies.
+   */
+  protobuf_c_boolean unconstrained;
 };
 #define PRISM__V1__EXPLAIN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__explain_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0 }
 
 
 struct  Prism__V1__ExplainTimings
@@ -141,10 +147,14 @@ struct  Prism__V1__ExplainReply
    */
   size_t n_cited_item_ids;
   char **cited_item_ids;
+  /*
+   * The explanation was decoded under grounding constraints.
+   */
+  protobuf_c_boolean constrained;
 };
 #define PRISM__V1__EXPLAIN_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__explain_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, 0, PRISM__V1__GROUNDING__GROUNDING_UNCHECKED, 0,NULL, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, 0, PRISM__V1__GROUNDING__GROUNDING_UNCHECKED, 0,NULL, 0,NULL, 0 }
 
 
 /* Prism__V1__ExplainRequest methods */
