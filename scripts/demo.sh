@@ -6,8 +6,9 @@
 #   4. start Prism workers serving the student, and play a ranking service against them:
 #      explanations for held-out (user, item) pairs, unknown users included, then p50/p95 latency
 #   5. check what was served (prism eval): every explanation of $PRISM_EVAL_COUNT held-out requests
-#      against its request's facts (grounded %, item named %, wrong titles %), the student's own first
-#      explanations and the replies the grounding guard served; a warning when grounded < 95 %
+#      against its request's facts (grounded %, item named %, wrong titles %): the replies the grounding
+#      guard served, the student's own first explanations (decoded under its grounding constraints) and
+#      the same student without constraints; a warning when grounded < 95 %
 # Every stage writes to $PRISM_OUT (default out/demo); each can be re-run on its own with the same
 # commands. Note: the teacher here is the grounded RULE ORACLE (not an LLM) so that everything runs
 # offline; point `prism worker --teacher openai` at a real LLM server for real goldens.
@@ -19,9 +20,10 @@ distill_samples=${PRISM_DISTILL_SAMPLES:-0}     # 0: every sample
 train_samples=${PRISM_TRAIN_SAMPLES:-40000}
 train_minutes=${PRISM_TRAIN_MINUTES:-8}
 # Items of history per sample. The teacher's prompt and the student's input show the same items, so
-# every film a golden explanation names is in the student's input (a longer history than the student's
-# input budget holds would train it to name films it cannot see).
-history=${PRISM_HISTORY:-3}
+# every film a golden explanation names is in the student's input: 10 items render to ~390 student
+# tokens (p99 ~480), inside the 448-token input budget for most samples (the oldest are dropped
+# otherwise, and the grounding constraints then only allow the titles the input shows).
+history=${PRISM_HISTORY:-10}
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
 eval_count=${PRISM_EVAL_COUNT:-300}
@@ -54,11 +56,11 @@ done
 limit=(); [ "$distill_samples" -gt 0 ] && limit=(--limit "$distill_samples")
 $prism distill --data "$out/data" --output "$out/distill" --broker "$fe" "${limit[@]}" --log-level warning
 
-log "3. training the student (from scratch, CPU, at most $train_minutes minutes)"
+log "3. training the student on the marked goldens (GROUNDING.md; from scratch, CPU, at most $train_minutes minutes)"
 "$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
   --output "$out/student" --from-scratch --max-minutes "$train_minutes" --max-train-samples "$train_samples" \
   --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 2048 \
-  --max-input-tokens 160 --max-target-tokens 72 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2
+  --max-input-tokens 448 --max-target-tokens 96 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2
 
 log "4. serving: $students Prism workers (prism.explain) on the same broker; a ranking service calls them"
 for i in $(seq "$students"); do
@@ -74,6 +76,6 @@ for p in $(pgrep -f "service prism.explain" || true); do echo "Prism worker $p p
 
 log "5. faithfulness: $eval_count held-out requests (20 % unknown users) checked against their own facts"
 $prism eval --data "$out/data" --references "$out/distill/distilled.jsonl" --service prism.explain --broker "$fe" \
-  --count "$eval_count" --unknown-users 0.2 --probes 50 --output "$out/eval" | tee "$out/eval.txt"
+  --count "$eval_count" --unknown-users 0.2 --probes 50 --modes served,student,free --output "$out/eval" | tee "$out/eval.txt"
 
 log "done in $(( $(date +%s) - started )) s; artefacts in $out"

@@ -13,22 +13,50 @@ public struct EntityConstraints: Sendable, Equatable {
         /// The index in `opens` of the span that must be closed before the end of sequence (the
         /// recommended item), if any.
         public var required: Int?
+        /// Per kind: a form of it is written at most once per sequence.
+        public var unique: [Bool]
 
-        public init(opens: [Int], close: Int, required: Int? = nil) {
+        public init(opens: [Int], close: Int, required: Int? = nil, unique: [Bool]? = nil) {
             self.opens = opens
             self.close = close
             self.required = required
+            self.unique = unique ?? [Bool](repeating: false, count: opens.count)
+        }
+    }
+
+    /// What the vocabulary's tokens look like as text, for the capitalisation rule outside spans (shared
+    /// by every request of a model).
+    public struct WordShapes: Sendable, Equatable {
+        /// Tokens whose text starts a capitalised word (an optional space, then A–Z), ascending.
+        public var capitalised: [Int]
+        /// Per token: its text, trailing spaces removed, ends a sentence (`.`, `!`, `?`).
+        public var sentenceEnd: [Bool]
+        /// Per token: not text (special tokens and marks).
+        public var ignored: [Bool]
+
+        public init(capitalised: [Int], sentenceEnd: [Bool], ignored: [Bool]) {
+            self.capitalised = capitalised
+            self.sentenceEnd = sentenceEnd
+            self.ignored = ignored
         }
     }
 
     public let marks: Marks
     public let tries: [TokenTrie]
+    /// nil: no capitalisation rule.
+    public let shapes: WordShapes?
 
-    /// `forms[k]`: the token sequences span kind `k` allows (empty sequences are ignored).
-    public init(marks: Marks, forms: [[[Int]]]) {
-        precondition(forms.count == marks.opens.count, "one list of forms per opening mark")
+    /// `forms[k][f]`: the token sequences (variants) of form `f` of span kind `k` (empty ones are ignored).
+    public init(marks: Marks, forms: [[[[Int]]]], shapes: WordShapes? = nil) {
+        precondition(forms.count == marks.opens.count && marks.unique.count == marks.opens.count, "one list of forms per opening mark")
         self.marks = marks
-        tries = forms.map(TokenTrie.init)
+        tries = forms.map(TokenTrie.init(forms:))
+        self.shapes = shapes
+    }
+
+    /// Each sequence its own form.
+    public init(marks: Marks, sequences: [[[Int]]], shapes: WordShapes? = nil) {
+        self.init(marks: marks, forms: sequences.map { $0.map { [$0] } }, shapes: shapes)
     }
 
     /// Where a row stands, from its tokens `history[0..<length]` (the decoder start token first).
@@ -73,46 +101,99 @@ public struct EntityConstraints: Sendable, Equatable {
                 for t in 0..<vocab where t != marks.close { scores[t] = -.infinity }
                 return true
             }
-            trie.keepOnlyContinuations(of: node, close: marks.close, scores: scores, vocab: vocab)
+            let used = marks.unique[open] ? usedForms(of: open, history: history, before: spanStart - 1) : 0
+            trie.keepOnlyContinuations(of: node, close: marks.close, used: used, scores: scores, vocab: vocab)
             return true
         }
         if marks.close >= 0 && marks.close < vocab { scores[marks.close] = -.infinity }
-        for k in 0..<marks.opens.count where tries[k].isEmpty {
+        for k in 0..<marks.opens.count {
+            // A kind with no forms, or (unique) with every form written already, cannot open.
+            let exhausted = tries[k].isEmpty
+                || (marks.unique[k] && tries[k].forms[0] & ~(usedForms(of: k, history: history, before: length) & ~TokenTrie.usable) == 0)
             let t = marks.opens[k]
-            if t >= 0 && t < vocab { scores[t] = -.infinity }
+            if exhausted && t >= 0 && t < vocab { scores[t] = -.infinity }
         }
         if let required = marks.required, !cited, !tries[required].isEmpty, let eos, eos >= 0, eos < vocab {
             scores[eos] = -.infinity
         }
+        if let shapes, !Self.atSentenceStart(history: history, length: length, shapes: shapes) {
+            for t in shapes.capitalised where t < vocab { scores[t] = -.infinity }
+        }
         return false
+    }
+
+    /// The forms of kind `kind` that closed spans before position `end` wrote, as a bit set (`TokenTrie.bit`).
+    func usedForms(of kind: Int, history: UnsafePointer<Int>, before end: Int) -> UInt64 {
+        let trie = tries[kind]
+        var used: UInt64 = 0
+        var node = -1  // -1: not inside a span of this kind
+        var p = 1
+        while p < end {
+            let t = history[p]
+            if t == marks.opens[kind] {
+                node = 0
+            } else if t == marks.close {
+                if node >= 0, trie.terminal[node] >= 0 { used |= TokenTrie.bit(trie.terminal[node]) }
+                node = -1
+            } else if marks.opens.contains(t) {
+                node = -1  // a span of another kind
+            } else if node >= 0 {
+                node = trie.child(of: node, token: t)
+                if node < 0 { node = -2 }  // left the trie: this span writes no form
+            }
+            p += 1
+        }
+        return used
+    }
+
+    /// Whether the next word may be capitalised: no text token yet, or the last one ends a sentence.
+    static func atSentenceStart(history: UnsafePointer<Int>, length: Int, shapes: WordShapes) -> Bool {
+        var p = length - 1
+        while p >= 1 {
+            let t = history[p]
+            if t >= 0 && t < shapes.ignored.count && !shapes.ignored[t] { return shapes.sentenceEnd[t] }
+            p -= 1
+        }
+        return true
     }
 }
 
 /// A prefix trie of token-id sequences, flattened: node `n`'s children are `tokens[starts[n]..<starts[n + 1]]`
-/// (ascending) leading to `targets[…]`; node 0 is the root.
+/// (ascending) leading to `targets[…]`; node 0 is the root. A sequence belongs to a form (its variants
+/// share one): `terminal[n]` is the form a sequence ending at `n` writes (-1: none), `forms[n]` the bit set
+/// of the forms below `n` (form `f` → bit `min(f, 63)`; bit 63 is never counted as used).
 public struct TokenTrie: Sendable, Equatable {
     var starts: [Int]
     var tokens: [Int]
     var targets: [Int]
-    var terminal: [Bool]
+    var terminal: [Int]
+    var forms: [UInt64]
 
+    /// Each sequence its own form.
     public init(_ sequences: [[Int]]) {
+        self.init(forms: sequences.map { [$0] })
+    }
+
+    /// `forms[f]`: the variants (token sequences) of form `f`.
+    public init(forms variants: [[[Int]]]) {
         // Build with per-node child maps, then flatten breadth-first with sorted edges.
         var children: [[Int: Int]] = [[:]]
-        var ends: [Bool] = [false]
-        for sequence in sequences where !sequence.isEmpty {
-            var node = 0
-            for token in sequence {
-                if let next = children[node][token] {
-                    node = next
-                } else {
-                    children.append([:])
-                    ends.append(false)
-                    children[node][token] = children.count - 1
-                    node = children.count - 1
+        var ends: [Int] = [-1]
+        for (form, sequences) in variants.enumerated() {
+            for sequence in sequences where !sequence.isEmpty {
+                var node = 0
+                for token in sequence {
+                    if let next = children[node][token] {
+                        node = next
+                    } else {
+                        children.append([:])
+                        ends.append(-1)
+                        children[node][token] = children.count - 1
+                        node = children.count - 1
+                    }
                 }
+                if ends[node] < 0 { ends[node] = form }
             }
-            ends[node] = true
         }
         var order = [0]
         var index = [0: 0]
@@ -131,11 +212,23 @@ public struct TokenTrie: Sendable, Equatable {
         for old in order {
             for (token, child) in children[old].sorted(by: { $0.key < $1.key }) {
                 tokens.append(token)
-                targets.append(index[child]!)
+                targets.append(index[child] ?? 0)
             }
             starts.append(tokens.count)
         }
+        // Children come after their parent (breadth-first), so one backward pass fills the subtree sets.
+        forms = terminal.map { $0 >= 0 ? Self.bit($0) : 0 }
+        for n in stride(from: order.count - 1, through: 0, by: -1) {
+            for e in starts[n]..<starts[n + 1] { forms[n] |= forms[targets[e]] }
+        }
     }
+
+    /// The bit of form `f`.
+    @inline(__always)
+    static func bit(_ f: Int) -> UInt64 { 1 << UInt64(min(f, 63)) }
+
+    /// Bit 63 stands for every form from 63 on and is never taken as used.
+    static let usable: UInt64 = 1 << 63
 
     /// No sequence at all.
     public var isEmpty: Bool { tokens.isEmpty }
@@ -154,16 +247,20 @@ public struct TokenTrie: Sendable, Equatable {
         return -1
     }
 
-    /// Sets every score to −∞ except the tokens that continue a sequence from `node`, and `close`
-    /// when a sequence ends at `node`.
+    /// Sets every score to −∞ except the tokens that continue towards a form not in `used`, and `close`
+    /// when such a form ends at `node`. When every reachable form is used, `used` is ignored (the span
+    /// still ends on a real form).
     @inline(__always)
-    func keepOnlyContinuations(of node: Int, close: Int, scores: UnsafeMutablePointer<Float>, vocab: Int) {
+    func keepOnlyContinuations(of node: Int, close: Int, used: UInt64, scores: UnsafeMutablePointer<Float>, vocab: Int) {
+        let free = ~(used & ~Self.usable)
+        let blocked = forms[node] & free == 0
+        let mask = blocked ? ~UInt64(0) : free
         var e = starts[node]
         let end = starts[node + 1]
-        let closing = terminal[node]
+        let closing = terminal[node] >= 0 && Self.bit(terminal[node]) & mask != 0
         for t in 0..<vocab {
             while e < end && tokens[e] < t { e += 1 }
-            if e < end && tokens[e] == t { continue }
+            if e < end && tokens[e] == t && forms[targets[e]] & mask != 0 { continue }
             if closing && t == close { continue }
             scores[t] = -.infinity
         }

@@ -33,7 +33,7 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("candidate"), help: "NAME=FILE: a system's outputs as JSON lines (repeatable).") var candidates: [String] = []
     @Option(help: "A live service to call for every case, e.g. prism.explain.") var service: String?
     @Option(help: "The name of the live service's system in the report.") var serviceName = "prism"
-    @Option(help: "How to call the service, comma-separated: served (the replies as served, the grounding guard on) and student (allow_ungrounded: the student's own first explanations, named NAME-student).")
+    @Option(help: "How to call the service, comma-separated: served (the replies as served, the grounding guard on), student (allow_ungrounded: the student's own first explanations, named NAME-student) and free (the student's own text decoded without grounding constraints, named NAME-free; the same as student for an unmarked student).")
     var modes = "served,student"
     @Option(help: "The broker's frontend endpoint (with --service).") var broker = "tcp://127.0.0.1:5555"
     @Option(help: "Which split.") var split = "test"
@@ -83,10 +83,10 @@ struct EvalRunCommand: AsyncParsableCommand {
         if let service {
             let caller = ServiceCaller(broker: broker, service: service, timeoutMs: timeoutMs, concurrency: concurrency)
             for mode in modes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                guard mode == "served" || mode == "student" else { throw ValidationError("unknown mode '\(mode)' (served, student)") }
-                let name = mode == "served" ? serviceName : "\(serviceName)-student"
-                let live = try await caller.collect(cases, name: name, unknownShare: unknownUsers, probes: mode == "student" ? probes : 0,
-                                                    allowUngrounded: mode == "student")
+                guard ["served", "student", "free"].contains(mode) else { throw ValidationError("unknown mode '\(mode)' (served, student, free)") }
+                let name = mode == "served" ? serviceName : "\(serviceName)-\(mode)"
+                let live = try await caller.collect(cases, name: name, unknownShare: unknownUsers, probes: mode == "served" ? 0 : probes,
+                                                    allowUngrounded: mode != "served", unconstrained: mode == "free")
                 try EvalInputs.writeOutputs(live.outputs.texts, users: live.users, cases: cases,
                                             to: outputFolder.appendingPathComponent("outputs-\(name).jsonl"))
                 if live.failures > 0 { print("\(name): \(live.failures) calls failed; first: \(live.firstFailure ?? "")") }

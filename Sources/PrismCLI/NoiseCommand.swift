@@ -8,7 +8,7 @@ struct NoiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "noise",
         abstract: "Corrupt a known share of goldens the way LLM teachers err (wrong title, false genre, false era), for the noise-filter experiment.",
-        discussion: "Writes OUTPUT/distilled.jsonl (the goldens, the chosen ones corrupted, every other field kept) and OUTPUT/corrupted.jsonl (sample id, kind, original and replacement words).")
+        discussion: "Writes OUTPUT/distilled.jsonl (the goldens, the chosen ones corrupted and marked again with grounding marks, every other field kept) and OUTPUT/corrupted.jsonl (sample id, kind, original and replacement words).")
 
     @Option(help: "Folder with samples.jsonl and catalog.jsonl.") var data = "out/data"
     @Option(help: "distilled.jsonl to corrupt.") var references: String
@@ -33,7 +33,10 @@ struct NoiseCommand: AsyncParsableCommand {
         let goldens = try EvalInputs.readOutputs(url)
         let cases = samples.filter { wanted.contains($0.split) && goldens[$0.sampleID] != nil }
             .map { EvalCase(sample: $0, facts: GroundingFacts($0, catalog: catalog), reference: nil) }
-        let corruptions = GoldenNoise(checker: GroundingChecker(catalog: catalog)).corrupt(cases, texts: goldens, rate: rate, seed: seed)
+        let checker = GroundingChecker(catalog: catalog)
+        let corruptions = GoldenNoise(checker: checker).corrupt(cases, texts: goldens, rate: rate, seed: seed)
+        let marker = GroundedMarker(checker: checker)
+        let facts = Dictionary(uniqueKeysWithValues: cases.map { ($0.sample.sampleID, $0.facts) })
         let byID = Dictionary(uniqueKeysWithValues: corruptions.map { ($0.sampleID, $0) })
         let out = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -41,7 +44,15 @@ struct NoiseCommand: AsyncParsableCommand {
         var noisy = Data()
         for line in try Data(contentsOf: url).split(separator: 0x0A) {
             guard var object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
-            if let id = object["sample_id"] as? String, let corruption = byID[id] { object["explanation"] = corruption.explanation }
+            if let id = object["sample_id"] as? String, let corruption = byID[id] {
+                object["explanation"] = corruption.explanation
+                // The marks follow the corrupted text: the false words stay unmarked, as a teacher's would.
+                if object["marked"] != nil, let f = facts[id] {
+                    let marks = marker.mark(corruption.explanation, facts: f)
+                    object["marked"] = marks.marked
+                    object["grounded"] = marks.markable
+                }
+            }
             noisy.append(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             noisy.append(0x0A)
         }

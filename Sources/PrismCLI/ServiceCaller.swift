@@ -17,7 +17,10 @@ struct ServiceCaller {
         var firstFailure: String?
     }
 
-    func collect(_ cases: [EvalCase], name: String, unknownShare: Double, probes: Int, allowUngrounded: Bool) async throws -> Collected {
+    /// `allowUngrounded`: the student's own first text (no guard); `unconstrained`: a marked student decodes
+    /// without its grounding constraints.
+    func collect(_ cases: [EvalCase], name: String, unknownShare: Double, probes: Int, allowUngrounded: Bool,
+                 unconstrained: Bool = false) async throws -> Collected {
         let unknownCount = Int((Double(cases.count) * unknownShare).rounded())
         // Calls: every case (the last `unknownCount` as unknown users), then the probes' two variants.
         var calls: [(sample: Sample, user: String, slot: Slot)] = []
@@ -50,6 +53,7 @@ struct ServiceCaller {
                     request.historyItemIds = call.sample.history
                     request.itemID = call.sample.itemID
                     request.allowUngrounded = allowUngrounded
+                    request.unconstrained = unconstrained
                     let sent = Date()
                     do {
                         let result = try await client.call(service: service, body: try request.serializedData(), timeoutMs: timeoutMs)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import PrismClient
 import PrismData
@@ -172,7 +173,7 @@ public struct Coordinator {
         progress.finish()
         await client.close()
         summary.seconds = Double(monotonicNs() - start) / 1e9
-        try export(samples: samples, catalog: planner.catalog, store: store, decoding: decoding, summary: &summary)
+        try await export(samples: samples, catalog: planner.catalog, store: store, decoding: decoding, summary: &summary)
         return summary
     }
 
@@ -235,16 +236,21 @@ public struct Coordinator {
     }
 
     /// Writes `distilled.jsonl` (one golden per sample, in sample order, with its grounding marks) and `summary.json`.
-    func export(samples: [Sample], catalog: ItemCatalog, store: ResultStore, decoding: String, summary: inout DistillSummary) throws {
+    func export(samples: [Sample], catalog: ItemCatalog, store: ResultStore, decoding: String, summary: inout DistillSummary) async throws {
         summary.goldens = 0
         (summary.marked, summary.unmarkable, summary.unmarkableDropped, summary.unmarkableProblems) = (0, 0, 0, [:])
         let marker = GroundedMarker(checker: GroundingChecker(catalog: catalog))
+        let goldens = samples.compactMap { sample -> (Sample, ResultRecord)? in
+            guard let record = store.record(sampleID: sample.sampleID, decoding: decoding), record.isGolden else { return nil }
+            return (sample, record)
+        }
+        let marks = try await Self.offPool {
+            Self.parallelMap(goldens) { sample, record in marker.mark(record.explanation, facts: GroundingFacts(sample, catalog: catalog)) }
+        }
         var lines = Data()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for sample in samples {
-            guard let record = store.record(sampleID: sample.sampleID, decoding: decoding), record.isGolden else { continue }
-            let marks = marker.mark(record.explanation, facts: GroundingFacts(sample, catalog: catalog))
+        for ((sample, record), marks) in zip(goldens, marks) {
             if !marks.markable {
                 summary.unmarkable += 1
                 for kind in Set(marks.problems.map(Self.problemKind)) { summary.unmarkableProblems[kind, default: 0] += 1 }
@@ -263,6 +269,25 @@ public struct Coordinator {
         }
         try lines.write(to: options.output.appendingPathComponent("distilled.jsonl"), options: .atomic)
         try encoder.encode(summary).write(to: options.output.appendingPathComponent("summary.json"), options: .atomic)
+    }
+
+    /// `transform` over `items` on every core (order kept).
+    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
+        let chunks = max(1, min(items.count / 256, ProcessInfo.processInfo.activeProcessorCount * 4))
+        let results = Mutex([R?](repeating: nil, count: items.count))
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (items.count * chunk / chunks)..<(items.count * (chunk + 1) / chunks)
+            let part = range.map { transform(items[$0]) }
+            results.withLock { for (offset, value) in part.enumerated() { $0[range.lowerBound + offset] = value } }
+        }
+        return results.withLock { $0.compactMap { $0 } }
+    }
+
+    /// Runs long CPU work (the marking of every golden) on GCD threads, off the cooperative pool.
+    static func offPool<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     /// A checker problem line reduced to its kind ("item not named", "wrong title", "unsupported span", "false claim").

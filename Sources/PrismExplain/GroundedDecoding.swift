@@ -10,6 +10,7 @@ struct GroundedDecoding: Sendable {
     /// Opening marks in `GroundingMarks.Kind` order, then the closing mark.
     let markIds: [Int]
     let marks: EntityConstraints.Marks
+    let shapes: EntityConstraints.WordShapes
 
     /// nil when the tokenizer lacks any of the marks (a student trained without them).
     init?(tokenizer: Tokenizer) {
@@ -22,18 +23,40 @@ struct GroundedDecoding: Sendable {
         markIds = ids
         let kinds = GroundingMarks.Kind.allCases
         marks = EntityConstraints.Marks(opens: Array(ids.prefix(kinds.count)), close: ids[kinds.count],
-                                        required: kinds.firstIndex(of: .item))
+                                        required: kinds.firstIndex(of: .item), unique: kinds.map(\.writtenOnce))
+        shapes = Self.shapes(tokenizer, marks: ids)
+    }
+
+    /// The capitalisation table of GROUNDING.md: which tokens start a capitalised word, which end a
+    /// sentence, which are not text (special tokens and marks).
+    static func shapes(_ tokenizer: Tokenizer, marks: [Int]) -> EntityConstraints.WordShapes {
+        let vocab = tokenizer.vocabularySize
+        let specials = Set(tokenizer.specialTokenIds).union(marks)
+        var capitalised: [Int] = []
+        var ends = [Bool](repeating: false, count: vocab)
+        var ignored = [Bool](repeating: false, count: vocab)
+        for id in 0..<vocab {
+            if specials.contains(id) {
+                ignored[id] = true
+                continue
+            }
+            let text = Array(tokenizer.decode([id], skipSpecialTokens: false).unicodeScalars)
+            let first = text.first == " " ? text.dropFirst().first : text.first
+            if let c = first, c.value >= 0x41 && c.value <= 0x5A { capitalised.append(id) }
+            if let last = text.last(where: { $0 != " " }), last == "." || last == "!" || last == "?" { ends[id] = true }
+        }
+        return EntityConstraints.WordShapes(capitalised: capitalised, sentenceEnd: ends, ignored: ignored)
     }
 
     /// The constraints of a job; `history`: the films its input shows.
     func constraints(history: [CatalogItem], item: CatalogItem) -> EntityConstraints {
         let allowed = AllowedForms(history: history, item: item)
         let forms = GroundingMarks.Kind.allCases.map { kind in
-            allowed[kind].flatMap { form in
+            allowed[kind].map { form in
                 [tokenizer.encode(form, addSpecialTokens: false), tokenizer.encode(" " + form, addSpecialTokens: false)]
             }
         }
-        return EntityConstraints(marks: marks, forms: forms)
+        return EntityConstraints(marks: marks, forms: forms, shapes: shapes)
     }
 
     func isMark(_ id: Int) -> Bool { markIds.contains(id) }

@@ -11,6 +11,8 @@ public struct EntityLexicon: Sendable {
     let genres: TokenTrie<String>
     /// Folded words that are ordinary vocabulary (function words, and words the catalog's plots use in lower case).
     let ordinaryWords: Set<String>
+    /// Each catalog film's request names, computed once (a request's films are usually catalog films).
+    let filmNames: [String: FilmNames]
 
     public init(catalog: ItemCatalog) {
         self.catalog = catalog
@@ -32,6 +34,15 @@ public struct EntityLexicon: Sendable {
         self.people = people
         self.genres = genres
         self.ordinaryWords = ordinary
+        var names: [String: FilmNames] = [:]
+        for item in catalog.items { names[item.id] = FilmNames(item) }
+        filmNames = names
+    }
+
+    /// A film's request names: the cached ones when it is the catalog's film of that id, unchanged.
+    func requestNames(of film: CatalogItem) -> FilmNames? {
+        guard let cached = filmNames[film.id], catalog[film.id] == film else { return nil }
+        return cached
     }
 
     // MARK: Surface forms

@@ -17,7 +17,7 @@ public struct GroundingChecker: Sendable {
 
     public func check(_ explanation: String, facts: GroundingFacts) -> GroundingReport {
         let words = WordTokens(explanation)
-        let request = RequestNames(facts)
+        let request = RequestNames(facts, lexicon: lexicon)
         var mentions: [Mention] = []
         var covered = [Bool](repeating: false, count: words.tokens.count)
         var i = 0
@@ -135,21 +135,22 @@ struct RequestNames {
     let ids: Set<String>
     var titles = TokenTrie<String>()
     var people = TokenTrie<String>()
-    let plots: [[WordToken]]
+    /// The films' plots as words, cut only when a capitalised run needs them (most explanations have none).
+    private let plots: LazyPlots
 
-    init(_ facts: GroundingFacts) {
+    init(_ facts: GroundingFacts, lexicon: EntityLexicon? = nil) {
         self.facts = facts
         let films = facts.history + [facts.item]
         ids = Set(films.map(\.id))
         for film in films {
-            for form in EntityLexicon.titleForms(film.title, articleFreeMinWords: 1) { titles.insert(form, film.id) }
-            for name in EntityLexicon.people(of: film) {
-                let keys = WordTokens.keys(name)
+            let names = lexicon?.requestNames(of: film) ?? FilmNames(film)
+            for form in names.titleForms { titles.insert(form, film.id) }
+            for (keys, name) in names.people {
                 people.insert(keys, name)
                 if keys.count >= 2, let last = keys.last, last.count >= 3 { people.insert([last], name) }
             }
         }
-        plots = films.compactMap(\.plot).map { WordTokens($0).tokens }
+        plots = LazyPlots(films.compactMap(\.plot))
     }
 
     /// `.item` when the ids include the recommended item, else `.history`.
@@ -158,12 +159,31 @@ struct RequestNames {
     /// Whether the words stand in a plot as a name: the same words, the first capitalised where no
     /// sentence starts ("Somerset" in "…the city; Somerset is…", not "That" opening a sentence).
     func plotsContain(_ keys: [String]) -> Bool {
-        plots.contains { plot in
+        plots.tokens.contains { plot in
             guard plot.count >= keys.count else { return false }
             return (0...(plot.count - keys.count)).contains { start in
                 plot[start].capitalized && !plot[start].sentenceStart
                     && plot[start..<(start + keys.count)].map(\.key).elementsEqual(keys)
             }
         }
+    }
+}
+
+/// Plot texts, tokenized on first use.
+final class LazyPlots {
+    private let texts: [String]
+    private(set) lazy var tokens: [[WordToken]] = texts.map { WordTokens($0).tokens }
+    init(_ texts: [String]) { self.texts = texts }
+}
+
+/// The surface forms one film adds to a request: its titles (article-free from one word) and its
+/// people's name keys.
+struct FilmNames: Sendable {
+    let titleForms: [[String]]
+    let people: [(keys: [String], name: String)]
+
+    init(_ film: CatalogItem) {
+        titleForms = EntityLexicon.titleForms(film.title, articleFreeMinWords: 1)
+        people = EntityLexicon.people(of: film).map { (WordTokens.keys($0), $0) }
     }
 }

@@ -11,6 +11,10 @@ public enum GroundingMarks {
 
         /// The opening mark, e.g. `<e:item>`.
         public var open: String { "<e:\(rawValue)>" }
+
+        /// Whether a constrained explanation writes each form of this kind at most once (all but people:
+        /// "Martin Scorsese's Casino … another film by Martin Scorsese").
+        public var writtenOnce: Bool { self != .person }
     }
 
     /// The mark that closes every span.

@@ -11,7 +11,7 @@ final class EntityConstraintTests: XCTestCase {
     static let marks = EntityConstraints.Marks(opens: [5, 6, 7], close: 8, required: 0)
     static let itemForms = [[40, 41, 42], [43], [40, 44]]
     static let titleForms = [[50, 51], [50, 51, 52], [60]]
-    static let constraints = EntityConstraints(marks: marks, forms: [itemForms, titleForms, []])
+    static let constraints = EntityConstraints(marks: marks, sequences: [itemForms, titleForms, []])
 
     /// A random model whose output projection favours the opening marks, so that spans open often, and
     /// whose unconstrained spans are free text.
@@ -136,11 +136,52 @@ final class EntityConstraintTests: XCTestCase {
         }
     }
 
+    func testUniqueKindsNeverRepeatAFormAndCapitalsStartSentencesOnly() throws {
+        // Titles written at most once (the two variants of a form count as one), and tokens 100..<160
+        // "start a capitalised word": outside spans they may only follow a sentence end (token 9) or the start.
+        var marks = Self.marks
+        marks.unique = [true, true, false]
+        let shapes = EntityConstraints.WordShapes(
+            capitalised: Array(100..<160), sentenceEnd: (0..<300).map { $0 == 9 },
+            ignored: (0..<300).map { $0 <= 8 })
+        let titleVariants = [[[50, 51], [60, 51]], [[50, 52]], [[61]]]
+        let constraints = EntityConstraints(marks: marks, forms: [Self.itemForms.map { [$0] }, titleVariants, []], shapes: shapes)
+        var c = config()
+        c.maxNewTokens = 40
+        var opened = 0
+        for (k, input) in Self.inputs.enumerated() {
+            for seed: UInt64 in 0..<3 {
+                var sampled = c
+                sampled.doSample = seed > 0
+                sampled.seed = seed
+                let tokens = try BartGenerator(model: Self.model).generate(
+                    GenerationRequest(inputIds: input, constraints: constraints), config: sampled).tokens
+                var spans: [[Int]] = [], open: Int?, current: [Int] = [], lastText: Int?
+                for t in tokens.dropFirst() {
+                    if let kind = open {
+                        if t == marks.close { if kind == 1 { spans.append(current) }; open = nil } else { current.append(t) }
+                        if !(0...8).contains(t) { lastText = t }
+                        continue
+                    }
+                    if let kind = marks.opens.firstIndex(of: t) { open = kind; current = []; opened += 1; continue }
+                    if (100..<160).contains(t) {
+                        XCTAssertTrue(lastText == nil || lastText == 9, "input \(k): capitalised \(t) after \(lastText ?? -1): \(tokens)")
+                    }
+                    if !(0...8).contains(t) { lastText = t }
+                }
+                let formsWritten = spans.map { span in titleVariants.firstIndex { $0.contains(span) } ?? -1 }
+                XCTAssertEqual(Set(formsWritten).count, formsWritten.count, "input \(k): a title form twice: \(tokens)")
+                XCTAssertFalse(formsWritten.contains(-1))
+            }
+        }
+        XCTAssertGreaterThan(opened, 10)
+    }
+
     func testTrieContinuations() {
         let trie = TokenTrie([[40, 41, 42], [43], [40, 44], [40, 41]])
         var scores = [Float](repeating: 0, count: 50)
         scores.withUnsafeMutableBufferPointer { s in
-            let constraints = EntityConstraints(marks: Self.marks, forms: [[[40, 41, 42], [43], [40, 44], [40, 41]], [], []])
+            let constraints = EntityConstraints(marks: Self.marks, sequences: [[[40, 41, 42], [43], [40, 44], [40, 41]], [], []])
             // After "<item> 40 41": 42 continues, and the span may close ("40 41" is a form).
             let history = [2, 5, 40, 41]
             let inSpan = history.withUnsafeBufferPointer {

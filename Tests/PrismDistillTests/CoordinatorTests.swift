@@ -64,7 +64,7 @@ final class GoldenMarkingTests: XCTestCase {
         Sample(sampleID: "b", userID: "u", itemID: "16", history: ["6"], split: .train, timestamp: 2),
     ]
 
-    func export(_ policy: UnmarkablePolicy) throws -> ([[String: Any]], DistillSummary) {
+    func export(_ policy: UnmarkablePolicy) async throws -> ([[String: Any]], DistillSummary) {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("prism-marks-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: out) }
@@ -77,13 +77,13 @@ final class GoldenMarkingTests: XCTestCase {
         var options = DistillOptions(samples: out, catalog: out, output: out, broker: "tcp://x")
         options.unmarkable = policy
         var summary = DistillSummary()
-        try Coordinator(options: options).export(samples: samples, catalog: catalog, store: store, decoding: "d", summary: &summary)
+        try await Coordinator(options: options).export(samples: samples, catalog: catalog, store: store, decoding: "d", summary: &summary)
         let lines = try String(contentsOf: out.appendingPathComponent("distilled.jsonl"), encoding: .utf8).split(separator: "\n")
         return (try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }, summary)
     }
 
-    func testGoldensAreMarkedAndUnmarkableOnesKeptOrDropped() throws {
-        let (kept, summary) = try export(.keep)
+    func testGoldensAreMarkedAndUnmarkableOnesKeptOrDropped() async throws {
+        let (kept, summary) = try await export(.keep)
         XCTAssertEqual(kept.map { $0["marked"] as? String }, [
             "<e:item>Casino</e> stars<e:person> Robert De Niro</e>, whom you saw in<e:title> Heat</e>.",
             "<e:item>Casino</e> is a<e:genre> drama</e> like Aphrina and<e:title> Heat</e>.",
@@ -93,7 +93,7 @@ final class GoldenMarkingTests: XCTestCase {
         XCTAssertEqual(summary.unmarkable, 1)
         XCTAssertEqual(summary.unmarkableProblems, ["unsupported span": 1])
         XCTAssertTrue(summary.text.contains("1 not fully grounded (unsupported span 1)"), summary.text)
-        let (dropped, dropSummary) = try export(.drop)
+        let (dropped, dropSummary) = try await export(.drop)
         XCTAssertEqual(dropped.map { $0["sample_id"] as? String }, ["a"])
         XCTAssertEqual(dropSummary.unmarkableDropped, 1)
         XCTAssertEqual(dropSummary.goldens, 1)

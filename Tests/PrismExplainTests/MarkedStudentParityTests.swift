@@ -26,6 +26,8 @@ final class MarkedStudentParityTests: XCTestCase {
         }
         struct Batched: Decodable { var users: [String]; var inputs: [[Int]]; var samples: [SampleRef]; var sequences: [[Int]] }
         var marks: [Int]
+        var capitalised: [Int]
+        var sentence_end: [Int]
         var cases: [Case]
         var batched: Batched
     }
@@ -44,10 +46,15 @@ final class MarkedStudentParityTests: XCTestCase {
         (s.history.dropFirst(dropped).map(catalog.itemOrPlaceholder), catalog.itemOrPlaceholder(s.item_id))
     }
 
-    func testTheStudentIsMarked() {
+    func testTheStudentIsMarked() throws {
         XCTAssertTrue(student.isMarked)
         XCTAssertEqual(student.manifest.grounding, "grounding-marks/1")
         XCTAssertEqual(student.grounded?.markIds, parity.marks)
+        // The capitalisation rule's token tables equal Python's (the same tokenizer read by both).
+        let shapes = try XCTUnwrap(student.grounded?.shapes)
+        XCTAssertEqual(shapes.capitalised, parity.capitalised)
+        XCTAssertEqual(shapes.sentenceEnd.indices.filter { shapes.sentenceEnd[$0] }, parity.sentence_end)
+        XCTAssertGreaterThan(parity.capitalised.count, 10)
     }
 
     func testConstrainedGreedyAndBeamTokensEqualPyTorch() throws {

@@ -93,37 +93,107 @@ def mark_ids(tokenizer):
 # Constrained decoding (PyTorch)
 
 
-class Trie:
-    """A prefix trie of token-id sequences: nested dicts, END marks a complete sequence."""
-    END = -1
+#: Kinds whose forms a constrained explanation writes at most once (all but people).
+WRITTEN_ONCE = tuple(k != "person" for k in KINDS)
+USABLE = 1 << 63  # the bit of forms 63 and above: never counted as used
 
-    def __init__(self, sequences):
-        self.root = {}
-        for seq in sequences:
-            if not seq:
-                continue
-            node = self.root
-            for t in seq:
-                node = node.setdefault(t, {})
-            node[self.END] = True
+
+def form_bit(f):
+    return 1 << min(f, 63)
+
+
+class Trie:
+    """A prefix trie of token-id sequences grouped into forms (a form's variants share its id), as Swift's
+    `TokenTrie`: `node.children` {token: node}, `node.form` the form a sequence ending here writes (-1: none),
+    `node.forms` the bit set of the forms below."""
+
+    class Node:
+        __slots__ = ("children", "form", "forms")
+
+        def __init__(self):
+            self.children, self.form, self.forms = {}, -1, 0
+
+    def __init__(self, forms):
+        self.root = self.Node()
+        for f, variants in enumerate(forms):
+            for seq in variants:
+                if not seq:
+                    continue
+                node = self.root
+                for t in seq:
+                    node = node.children.setdefault(t, self.Node())
+                if node.form < 0:
+                    node.form = f
+
+        def fill(node):
+            node.forms = form_bit(node.form) if node.form >= 0 else 0
+            for child in node.children.values():
+                node.forms |= fill(child)
+            return node.forms
+        fill(self.root)
 
     def empty(self):
-        return not self.root
+        return not self.root.children
 
     def walk(self, tokens):
         node = self.root
         for t in tokens:
-            node = node.get(t)
+            node = node.children.get(t)
             if node is None:
                 return None
         return node
 
 
 def constraints_for(tokenizer, history, item):
-    """The per-request tries: each allowed form tokenized without and with one leading space."""
+    """The per-request tries: each allowed form, tokenized without and with one leading space, is one form."""
     forms = allowed_forms(history, item)
-    return [Trie([tokenizer.encode(f, add_special_tokens=False).ids for f in forms[k]] +
-                 [tokenizer.encode(" " + f, add_special_tokens=False).ids for f in forms[k]]) for k in KINDS]
+    return [Trie([[tokenizer.encode(f, add_special_tokens=False).ids, tokenizer.encode(" " + f, add_special_tokens=False).ids]
+                  for f in forms[k]]) for k in KINDS]
+
+
+def word_shapes(tokenizer):
+    """(capitalised ids, sentence-end flags, ignored flags) of GROUNDING.md's capitalisation rule, as Swift's
+    `GroundedDecoding.shapes`."""
+    vocab = tokenizer.get_vocab_size()
+    specials = {i for i, t in tokenizer.get_added_tokens_decoder().items() if t.special}
+    capitalised, ends, ignored = [], [False] * vocab, [False] * vocab
+    for i in range(vocab):
+        if i in specials:
+            ignored[i] = True
+            continue
+        text = tokenizer.decode([i], skip_special_tokens=False)
+        first = text[1:2] if text[:1] == " " else text[:1]
+        if first and "A" <= first <= "Z":
+            capitalised.append(i)
+        stripped = text.rstrip(" ")
+        if stripped and stripped[-1] in ".!?":
+            ends[i] = True
+    return capitalised, ends, ignored
+
+
+def _used_forms(trie, history, end, open_id, close, opens):
+    used, node = 0, -1  # -1: outside a span of this kind; None: a span that left the trie
+    for p in range(1, end):
+        t = history[p]
+        if t == open_id:
+            node = trie.root
+        elif t == close:
+            if node not in (-1, None) and node.form >= 0:
+                used |= form_bit(node.form)
+            node = -1
+        elif t in opens:
+            node = -1
+        elif node not in (-1, None):
+            node = node.children.get(t)
+    return used
+
+
+def _at_sentence_start(history, length, ends, ignored):
+    for p in range(length - 1, 0, -1):
+        t = history[p]
+        if 0 <= t < len(ignored) and not ignored[t]:
+            return ends[t]
+    return True
 
 
 def _no_repeat_banned(history, n):
@@ -136,18 +206,20 @@ def _no_repeat_banned(history, n):
 
 
 def GroundedLogitsProcessor(marks, tries_per_item, eos, no_repeat_ngram_size, num_beams=1, max_length=None,
-                            forced_eos=True):
+                            forced_eos=True, shapes=None):
     """A `transformers` LogitsProcessor with the rules of GROUNDING.md ("Decoding under the marks").
 
     Pass `no_repeat_ngram_size=0` to `generate` and the real size here: inside a span no-repeat does not apply.
     `tries_per_item[b]` (None: unconstrained row, plain no-repeat) serves rows b*num_beams ... . At the forced
     end of sequence (length == max_length - 1 with forced_eos) the row is left as the forced-EOS processor set it.
+    `shapes`: `word_shapes(tokenizer)` for the capitalisation rule (None: off).
     """
     import torch
     from transformers import LogitsProcessor
 
     opens, close = list(marks[:-1]), marks[-1]
     required = KINDS.index("item")
+    capitalised = torch.tensor(shapes[0], dtype=torch.long) if shapes else None
 
     class _Processor(LogitsProcessor):
         def __call__(self, input_ids, scores):
@@ -174,10 +246,18 @@ def GroundedLogitsProcessor(marks, tries_per_item, eos, no_repeat_ngram_size, nu
                 if open_kind >= 0:
                     trie = tries[open_kind]
                     node = None if trie.empty() else trie.walk(history[span_start:])
-                    keep = [close] if node is None else [t for t in node if t != Trie.END] + \
-                        ([close] if Trie.END in node else [])
+                    if node is None:
+                        keep = [close]
+                    else:
+                        used = _used_forms(trie, history, span_start - 1, opens[open_kind], close, opens) \
+                            if WRITTEN_ONCE[open_kind] else 0
+                        free = ~(used & ~USABLE)
+                        mask = -1 if node.forms & free == 0 else free
+                        keep = [t for t, child in node.children.items() if child.forms & mask]
+                        if node.form >= 0 and form_bit(node.form) & mask:
+                            keep.append(close)
                     row = torch.full_like(scores[r], float("-inf"))
-                    index = torch.tensor(keep, dtype=torch.long, device=scores.device)
+                    index = torch.tensor(sorted(keep), dtype=torch.long, device=scores.device)
                     row[index] = scores[r, index]
                     scores[r] = row
                     continue
@@ -185,10 +265,14 @@ def GroundedLogitsProcessor(marks, tries_per_item, eos, no_repeat_ngram_size, nu
                     scores[r, t] = neg
                 scores[r, close] = neg
                 for k, t in enumerate(opens):
-                    if tries[k].empty():
+                    exhausted = tries[k].empty() or (WRITTEN_ONCE[k] and tries[k].root.forms & ~(
+                        _used_forms(tries[k], history, length, t, close, opens) & ~USABLE) == 0)
+                    if exhausted:
                         scores[r, t] = neg
                 if not cited and not tries[required].empty():
                     scores[r, eos] = neg
+                if shapes and not _at_sentence_start(history, length, shapes[1], shapes[2]):
+                    scores[r, capitalised] = neg
             return scores
 
     return _Processor()

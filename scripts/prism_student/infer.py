@@ -54,6 +54,12 @@ class Student:
         self.marks = G.mark_ids(self.tokenizer) if (self.manifest.get("grounding") or {}).get("format") == G.FORMAT_NAME \
             else None
 
+    def word_shapes(self):
+        if getattr(self, "_shapes", None) is None:
+            from .grounding_marks import word_shapes
+            self._shapes = word_shapes(self.tokenizer)
+        return self._shapes
+
     def constraints(self, history, item):
         """The tries of one request (GROUNDING.md): `history` the catalog records the input shows, oldest first."""
         from .grounding_marks import constraints_for
@@ -100,7 +106,7 @@ class Student:
             processor = GroundedLogitsProcessor(
                 self.marks, constraints, eos=kwargs["eos_token_id"], no_repeat_ngram_size=kwargs.get("no_repeat_ngram_size", 0),
                 num_beams=kwargs.get("num_beams", 1), max_length=kwargs.get("max_length"),
-                forced_eos=kwargs.get("forced_eos_token_id") is not None)
+                forced_eos=kwargs.get("forced_eos_token_id") is not None, shapes=self.word_shapes())
             kwargs = dict(kwargs, no_repeat_ngram_size=0)
             extra["logits_processor"] = LogitsProcessorList([processor])
         out = self.model.generate(ids.to(self.device), mask.to(self.device), rows.to(self.device),
