@@ -74,6 +74,18 @@ public struct ExplainJob: Sendable {
     public var allowUngrounded: Bool = false
     /// Decode a marked student without its grounding constraints.
     public var unconstrained: Bool = false
+
+    public init(userID: String, history: [CatalogItem], item: CatalogItem, maxNewTokens: Int, numBeams: Int, arrivedNs: UInt64,
+                allowUngrounded: Bool = false, unconstrained: Bool = false) {
+        self.userID = userID
+        self.history = history
+        self.item = item
+        self.maxNewTokens = maxNewTokens
+        self.numBeams = numBeams
+        self.arrivedNs = arrivedNs
+        self.allowUngrounded = allowUngrounded
+        self.unconstrained = unconstrained
+    }
 }
 
 /// What the student wrote for one job.
@@ -92,6 +104,8 @@ public struct ExplainOutcome: Sendable {
     public var cited: [String] = []
     /// Decoded under grounding constraints.
     public var constrained: Bool = false
+    /// Tokens the student generated for its first explanation (marks included, the decoder start not).
+    public var generatedTokens: Int = 0
 }
 
 /// The distilled student: BART + its tokenizer + the user table + the shared input rendering.
@@ -184,7 +198,8 @@ public final class StudentModel {
                         explanation: decodeText(pair.1.generatedTokens), coldStart: pair.1.coldStart,
                         historyDropped: fitted[offset].droppedHistory,
                         queueUs: micros(start - min(start, jobs[pair.0].arrivedNs)), encodeUs: micros(encoded - start),
-                        decodeUs: 0, batchSize: indices.count, constrained: requests[offset].constraints != nil)
+                        decodeUs: 0, batchSize: indices.count, constrained: requests[offset].constraints != nil,
+                        generatedTokens: pair.1.generatedTokens.count)
                 }
                 guardExplanations(indices.map { jobs[$0] }, requests: requests, config: config, outcomes: &outcomes)
                 let done = monotonicNs()
