@@ -28,6 +28,9 @@ Faults, by markers inside the prompt (checked in order; attempts are counted per
     [[slow:MS]] / [[slow:MS:times=N]]  wait MS milliseconds before answering (every attempt / first N)
     [[close]] / [[close:times=N]]      close the connection without answering
     [[length]]                         finish_reason "length"
+    [[ramble]]                         the answer goes on as small models do: "\n\nQuestion: ..." 20 times
+The request's "stop" strings (a string or a list) cut the answer before the first of them, with
+finish_reason "stop", as OpenAI-compatible servers do; max_tokens applies after that.
     [[badjson]]                        a 200 whose body is not JSON
     [[badjson:nochoices]]              a 200 JSON body without "choices"
     [[badjson:notext]]                 a 200 whose choices[0] lacks the text / message
@@ -99,6 +102,7 @@ class Plan:
         self.fail = None  # (code, options) or "close"
         self.slow_ms = 0
         self.length = False
+        self.ramble = False
         self.badjson = None
 
 
@@ -123,6 +127,8 @@ def plan_for(markers, attempt):
                 plan.slow_ms = max(plan.slow_ms, int(args[0]) if args else 1000)
         elif name == "length":
             plan.length = True
+        elif name == "ramble":
+            plan.ramble = True
         elif name == "badjson":
             plan.badjson = args[0] if args else "syntax"
     return plan
@@ -261,6 +267,7 @@ def make_handler(state):
                     plan.fail = plan.fail or p.fail
                     plan.slow_ms = max(plan.slow_ms, p.slow_ms)
                     plan.length = plan.length or p.length
+                    plan.ramble = plan.ramble or p.ramble
                     plan.badjson = plan.badjson or p.badjson
                 self.respond(body, text, chat, completions, source, last, plan, attempt, in_flight)
             finally:
@@ -314,6 +321,12 @@ def make_handler(state):
                 return self.finish_with(lambda: self.send_json(200, None, raw=b'{"choices": [{"text": "unterminated'))
 
             answer = answer_text(self.path, last)
+            if plan.ramble:
+                answer += "\n\nQuestion: what else would you like to watch tonight? Answer: something similar." * 20
+            stops = body.get("stop") or []
+            for stop in [stops] if isinstance(stops, str) else stops:
+                if isinstance(stop, str) and stop and stop in answer:
+                    answer = answer[: answer.index(stop)]
             words = answer.split()
             max_tokens = body.get("max_tokens")
             finish = "stop"

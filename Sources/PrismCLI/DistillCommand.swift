@@ -32,10 +32,18 @@ struct DistillCommand: AsyncParsableCommand {
     @Option(help: "Decoding: temperature (0: greedy).") var temperature: Float = 0
     @Option(help: "Decoding: top-p (0: off).") var topP: Float = 0
     @Option(help: "Decoding: seed.") var seed: UInt64 = 0
-    @Flag(help: "Ask again for samples whose stored result is a failure.") var retryFailed = false
+    @Flag(help: "Ask again for samples whose stored result is any failure.") var retryFailed = false
+    @Flag(inversion: .prefixedNo, help: "Ask again for samples whose stored result is a transient failure (unavailable, deadline exceeded, overloaded, cancelled).")
+    var retryTransient = true
     @Option(help: "Goldens the grounding checker does not find fully grounded: keep (with only their grounded spans marked) or drop.")
     var unmarkable = "keep"
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if !(temperature >= 0 && temperature <= 2) { throw ValidationError("--temperature must be in 0...2 (0: greedy), not \(temperature)") }
+        if !(topP >= 0 && topP <= 1) { throw ValidationError("--top-p must be in 0...1 (0: off), not \(topP)") }
+        if UnmarkablePolicy(rawValue: unmarkable) == nil { throw ValidationError("--unmarkable must be keep or drop, not '\(unmarkable)'") }
+    }
 
     func run() async throws {
         Telemetry.bootstrap(logLevel: common.level)
@@ -54,10 +62,8 @@ struct DistillCommand: AsyncParsableCommand {
         options.shardTimeoutMs = shardTimeoutMs
         options.maxShardAttempts = attempts
         options.retryFailed = retryFailed
-        guard let policy = UnmarkablePolicy(rawValue: unmarkable) else {
-            throw ValidationError("--unmarkable must be keep or drop, not '\(unmarkable)'")
-        }
-        options.unmarkable = policy
+        options.retryTransient = retryTransient
+        options.unmarkable = UnmarkablePolicy(rawValue: unmarkable) ?? .keep
         var decoding = Decoding()
         decoding.maxNewTokens = maxNewTokens
         decoding.temperature = temperature

@@ -36,6 +36,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "For --teacher openai: chat or completions.") var api = "completions"
     @Option(help: "For --teacher openai: environment variable holding the API key.") var apiKeyEnv = "OPENAI_API_KEY"
     @Option(help: "For --teacher openai: HTTP requests in flight at once.") var httpConcurrency = 8
+    @Option(help: "For --teacher openai --api chat: a system message before every prompt.") var systemPrompt: String?
+    @Option(help: "For --teacher openai: retries of a prompt after a transient failure (429, 5xx, timeout, transport).") var httpRetries = 8
+    @Option(help: "For --teacher openai: milliseconds one HTTP request may take.") var httpTimeoutMs = 120_000
+    @Option(help: "For --teacher openai: the longest back-off between retries, in milliseconds (exponential from 500 ms, full jitter; with the default 8 retries up to ~90 s in all, enough for a server restart).")
+    var httpMaxBackoffMs = 30_000
+    @Option(help: "For --teacher openai: a sequence that ends an answer (repeatable, at most 4), e.g. $'\\n\\n'; without one, small models run on to max_tokens and their answers are dropped as truncated.")
+    var stop: [String] = []
     @Option(help: "For --handler sleep: milliseconds per request (requests may override with sleep_ms metadata).") var sleepMs = 50
     @Option(help: "Requests held at once.") var capacity = 1
     @Option(help: "Heartbeat interval in milliseconds.") var heartbeatMs: Int64 = 1_000
@@ -71,8 +78,18 @@ struct WorkerCommand: AsyncParsableCommand {
             case "sleep": chosen = TeacherHandler(backend: SleepTeacher(milliseconds: sleepMs))
             case "openai":
                 guard let kind = OpenAIConfiguration.API(rawValue: api) else { throw ValidationError("--api is chat or completions") }
-                let backend = try OpenAITeacher(configuration: OpenAIConfiguration(
-                    baseURL: baseURL, model: openaiModel, api: kind, apiKeyEnvironmentVariable: apiKeyEnv, maxConcurrentRequests: httpConcurrency))
+                var configuration = OpenAIConfiguration(
+                    baseURL: baseURL, model: openaiModel, api: kind, apiKeyEnvironmentVariable: apiKeyEnv, maxConcurrentRequests: httpConcurrency,
+                    requestTimeout: .milliseconds(httpTimeoutMs), maxRetries: httpRetries, maxBackoff: .milliseconds(httpMaxBackoffMs),
+                    systemPrompt: systemPrompt)
+                configuration.stop = stop
+                let unnamed = try OpenAITeacher(configuration: configuration)
+                let served = await unnamed.servedModels()
+                let backend = unnamed.identified(servedModels: served)
+                if backend.teacherID != unnamed.teacherID {
+                    logger.warning("the server does not serve the --openai-model name; goldens are recorded as written by the model it lists",
+                                   metadata: ["asked": "\(openaiModel)", "served": "\(served ?? [])", "teacher_id": "\(backend.teacherID)"])
+                }
                 openAI = backend
                 chosen = TeacherHandler(backend: backend)
             default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep, openai)")

@@ -25,6 +25,9 @@ public struct DistillOptions: Sendable {
     public var decoding = Decoding()
     /// Ask again for samples whose stored result is a teacher failure.
     public var retryFailed = false
+    /// Ask again for samples whose stored result is a transient failure (the fleet or the teacher's server
+    /// was unavailable, overloaded or too slow), even without `retryFailed`.
+    public var retryTransient = true
     public var builder = OraclePromptBuilder()
     public var filter = GoldenFilter()
     /// What to do with a golden the grounding checker does not find fully grounded (GROUNDING.md).
@@ -55,6 +58,26 @@ public struct DistillSummary: Sendable, Codable {
     public var unmarkable = 0
     public var unmarkableDropped = 0
     public var unmarkableProblems: [String: Int] = [:]
+    /// Failures in the store for the selected samples after the run (this run's and earlier runs'), by status.
+    public var storedFailures: [String: Int] = [:]
+
+    /// What to change for each reason goldens were dropped.
+    var filterHints: String {
+        let hints = [
+            "truncated": "answers cut at max new tokens: raise --max-new-tokens, or end answers with `prism worker --stop`",
+            "empty": "answers with almost no words: check the prompt template and --api (chat or completions)",
+            "repetition": "answers that repeat themselves: lower --temperature, or use a larger teacher",
+            "prompt_echo": "answers that repeat the prompt: use --api chat with `prism worker --system-prompt`",
+        ]
+        return filtered.keys.sorted().compactMap { reason in hints[reason].map { "\ndropped as \(reason) (\(filtered[reason] ?? 0)): \($0)" } }.joined()
+    }
+
+    var storedFailuresText: String {
+        let total = storedFailures.values.reduce(0, +)
+        guard total > 0 else { return "" }
+        let kinds = storedFailures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return "\nstored failures \(total) (\(kinds)): transient ones are asked again on the next run, the others with --retry-failed"
+    }
 
     var unmarkableText: String {
         guard unmarkable > 0 else { return "" }
@@ -64,7 +87,7 @@ public struct DistillSummary: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case samples, alreadyDone, done, failed, filtered, goldens, seconds, shardRetries, marked, unmarkable, unmarkableDropped
-        case unmarkableProblems
+        case unmarkableProblems, storedFailures
     }
 
     public var samplesPerSecond: Double { seconds > 0 ? Double(done) / seconds : 0 }
@@ -74,7 +97,7 @@ public struct DistillSummary: Sendable, Codable {
         return """
         samples \(samples): \(alreadyDone) done before, \(done) done now (\(String(format: "%.1f", samplesPerSecond)) samples/s over \(String(format: "%.1f", seconds)) s)
         failed \(failed), filtered \(filteredText), goldens \(goldens), shard retries \(shardRetries)
-        grounding marks: \(marked) goldens marked, \(unmarkable) not fully grounded\(unmarkableText)
+        grounding marks: \(marked) goldens marked, \(unmarkable) not fully grounded\(unmarkableText)\(storedFailuresText)\(filterHints)
         """
     }
 }
@@ -110,10 +133,7 @@ public struct Coordinator {
 
         var summary = DistillSummary()
         summary.samples = samples.count
-        let pending = samples.indices.filter { index in
-            guard let record = store.record(sampleID: samples[index].sampleID, decoding: decoding) else { return true }
-            return options.retryFailed && record.status != "OK"
-        }
+        let pending = pendingIndices(samples, store: store, decoding: decoding)
         summary.alreadyDone = samples.count - pending.count
         var queue = stride(from: 0, to: pending.count, by: options.shardSize).map {
             Unit(indices: Array(pending[$0..<min($0 + options.shardSize, pending.count)]), attempts: 0)
@@ -123,10 +143,19 @@ public struct Coordinator {
         let client = try PrismClient(configuration: ClientConfiguration(broker: options.broker), logger: logger)
         let progress = ProgressReporter(total: pending.count, style: options.progress)
         let start = monotonicNs()
-        try await withThrowingTaskGroup(of: (Unit, [TeacherPrompt], Result<TeacherShardResult, PrismClientError>).self) { group in
+        var pacing = ShardPacing(maxInFlight: options.maxInFlight, floorTimeoutMs: options.shardTimeoutMs)
+        var lastHealth: UInt64 = 0
+        func refreshCapacity() async {
+            lastHealth = monotonicNs()
+            guard let health = await client.health(service: options.service, timeoutMs: 1_000),
+                  let service = health.services.first(where: { $0.service == options.service }) else { return }
+            pacing.observeCapacity(Int(service.capacity))
+        }
+        await refreshCapacity()
+        try await withThrowingTaskGroup(of: (Unit, [TeacherPrompt], Result<TeacherShardResult, PrismClientError>, Double).self) { group in
             var inFlight = 0
             func launch() throws {
-                while inFlight < options.maxInFlight, !queue.isEmpty {
+                while inFlight < pacing.limit, !queue.isEmpty {
                     let unit = queue.removeFirst()
                     let prompts = unit.indices.map { planner.prompt(for: samples[$0]) }
                     var shard = TeacherShard()
@@ -134,31 +163,36 @@ public struct Coordinator {
                     shard.prompts = prompts
                     shard.decoding = options.decoding
                     let body = try shard.serializedData()
-                    let (service, timeout) = (options.service, options.shardTimeoutMs)
+                    let (service, timeout) = (options.service, pacing.timeoutMs(prompts: unit.indices.count))
                     group.addTask {
                         if unit.attempts > 0 {  // back off before a retry
                             try? await Task.sleep(for: .milliseconds(min(2_000, 100 << min(unit.attempts - 1, 5))))
                         }
+                        let sent = monotonicNs()
+                        func seconds() -> Double { Double(monotonicNs() - sent) / 1e9 }
                         let reply: CallResult
                         do {
                             reply = try await client.call(service: service, method: "generate", body: body, timeoutMs: timeout)
                         } catch let error as PrismClientError {
-                            return (unit, prompts, .failure(error))
+                            return (unit, prompts, .failure(error), seconds())
                         } catch {
-                            return (unit, prompts, .failure(.status(.unknown, message: "\(error)", requestID: "")))
+                            return (unit, prompts, .failure(.status(.unknown, message: "\(error)", requestID: "")), seconds())
                         }
                         do {
-                            return (unit, prompts, .success(try TeacherShardResult(serializedBytes: reply.body)))
+                            return (unit, prompts, .success(try TeacherShardResult(serializedBytes: reply.body)), seconds())
                         } catch {
-                            return (unit, prompts, .failure(.status(.internal, message: "bad TeacherShardResult: \(error)", requestID: reply.requestID)))
+                            return (unit, prompts, .failure(.status(.internal, message: "bad TeacherShardResult: \(error)", requestID: reply.requestID)),
+                                    seconds())
                         }
                     }
                     inFlight += 1
                 }
             }
             try launch()
-            while let (unit, prompts, outcome) = try await group.next() {
+            while let (unit, prompts, outcome, seconds) = try await group.next() {
                 inFlight -= 1
+                if case .success = outcome { pacing.observeShard(seconds: seconds, prompts: unit.indices.count) }
+                if monotonicNs() - lastHealth > 2_000_000_000 { await refreshCapacity() }
                 let (records, retry) = settle(unit, prompts: prompts, outcome: outcome, samples: samples, decoding: decoding)
                 let added = try store.append(records)
                 for record in records.prefix(added) { count(record, into: &summary) }
@@ -175,6 +209,16 @@ public struct Coordinator {
         summary.seconds = Double(monotonicNs() - start) / 1e9
         try await export(samples: samples, catalog: planner.catalog, store: store, decoding: decoding, summary: &summary)
         return summary
+    }
+
+    /// The samples to ask the teacher for: those without a stored result, and those whose stored failure
+    /// is transient (or any failure, with `retryFailed`).
+    func pendingIndices(_ samples: [Sample], store: ResultStore, decoding: String) -> [Int] {
+        samples.indices.filter { index in
+            guard let record = store.record(sampleID: samples[index].sampleID, decoding: decoding) else { return true }
+            guard record.status != "OK" else { return false }
+            return options.retryFailed || (options.retryTransient && Self.transientStatuses.contains(record.status))
+        }
     }
 
     /// Records for what came back, and the units to send again.
@@ -196,6 +240,9 @@ public struct Coordinator {
                 record.explanation = answer.explanation.trimmingCharacters(in: .whitespacesAndNewlines)
                 record.finishReason = answer.finishReason
                 record.latencyMs = Int(answer.latencyMs)
+                if answer.promptTokens > 0 || answer.completionTokens > 0 {
+                    (record.promptTokens, record.completionTokens) = (Int(answer.promptTokens), Int(answer.completionTokens))
+                }
                 if answer.status.code == .ok {
                     record.filtered = options.filter.rejection(text: record.explanation, finishReason: record.finishReason,
                                                                template: options.builder.template.text)
@@ -240,10 +287,14 @@ public struct Coordinator {
         summary.goldens = 0
         (summary.marked, summary.unmarkable, summary.unmarkableDropped, summary.unmarkableProblems) = (0, 0, 0, [:])
         let marker = GroundedMarker(checker: GroundingChecker(catalog: catalog))
+        summary.storedFailures = [:]
         let goldens = samples.compactMap { sample -> (Sample, ResultRecord)? in
-            guard let record = store.record(sampleID: sample.sampleID, decoding: decoding), record.isGolden else { return nil }
-            return (sample, record)
+            guard let record = store.record(sampleID: sample.sampleID, decoding: decoding) else { return nil }
+            if record.status != "OK" { summary.storedFailures[record.status, default: 0] += 1 }
+            return record.isGolden ? (sample, record) : nil
         }
+        let teachers = Dictionary(grouping: goldens, by: { $0.1.teacherID }).mapValues(\.count)
+        if teachers.count > 1 { throw DistillError.mixedTeachers(teachers) }
         let marks = try await Self.offPool {
             Self.parallelMap(goldens) { sample, record in marker.mark(record.explanation, facts: GroundingFacts(sample, catalog: catalog)) }
         }
@@ -270,6 +321,9 @@ public struct Coordinator {
         try lines.write(to: options.output.appendingPathComponent("distilled.jsonl"), options: .atomic)
         try encoder.encode(summary).write(to: options.output.appendingPathComponent("summary.json"), options: .atomic)
     }
+
+    /// Statuses of a stored failure worth asking again without being told to.
+    static let transientStatuses: Set<String> = ["UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "CANCELLED", "ABORTED"]
 
     /// `transform` over `items` on every core (order kept).
     static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {

@@ -9,12 +9,17 @@ public enum DistillError: Error, CustomStringConvertible {
     case io(String)
     case invalidOptions(String)
     case corruptStore(path: String, line: Int, reason: String)
+    /// Goldens of different teachers would end up in one training set.
+    case mixedTeachers([String: Int])
 
     public var description: String {
         switch self {
         case .io(let text): return "I/O error: \(text)"
         case .invalidOptions(let text): return "invalid options: \(text)"
         case .corruptStore(let path, let line, let reason): return "\(path):\(line): corrupt result record: \(reason)"
+        case .mixedTeachers(let counts):
+            let list = counts.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+            return "the goldens come from more than one teacher: \(list); distill each teacher into its own --output folder"
         }
     }
 }
@@ -39,10 +44,14 @@ public struct ResultRecord: Codable, Sendable, Equatable {
     public var latencyMs: Int
     /// Shard attempts it took.
     public var attempts: Int
+    /// Token usage the teacher reported (absent when it reports none).
+    public var promptTokens: Int? = nil
+    public var completionTokens: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", userID = "user_id", itemID = "item_id", split, teacherID = "teacher_id", decoding
         case status, message, explanation, finishReason = "finish_reason", filtered, latencyMs = "latency_ms", attempts
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
     }
 
     public var key: String { ResultStore.key(sampleID: sampleID, decoding: decoding) }

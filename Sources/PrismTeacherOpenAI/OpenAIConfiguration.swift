@@ -45,6 +45,8 @@ public struct OpenAIConfiguration: Sendable {
     public var random: @Sendable () -> Double
     /// For `.chat`: a system message before the prompt; nil or empty: none.
     public var systemPrompt: String?
+    /// Sequences that end an answer (`stop`, both APIs; at most 4, as OpenAI allows), e.g. "\n\n".
+    public var stop: [String] = []
     /// `max_tokens` when the shard's `Decoding.max_new_tokens` is 0.
     public var defaultMaxTokens: Int
     /// A response body larger than this is an error (INTERNAL).
@@ -93,6 +95,7 @@ public struct OpenAIConfiguration: Sendable {
         guard requestTimeout > .zero else { throw invalid("requestTimeout must be positive") }
         guard initialBackoff >= .zero, maxBackoff >= .zero else { throw invalid("back-off durations must not be negative") }
         guard defaultMaxTokens >= 1 else { throw invalid("defaultMaxTokens must be at least 1") }
+        guard stop.count <= 4, !stop.contains(where: \.isEmpty) else { throw invalid("stop takes at most 4 non-empty sequences (is \(stop))") }
         guard maxResponseBytes >= 1 else { throw invalid("maxResponseBytes must be at least 1") }
         guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty

@@ -17,8 +17,10 @@ import PrismWire
 /// Without an `httpClient` the teacher owns one: call `shutdown()` when done with it.
 public struct OpenAITeacher: TeacherBackend {
     public let configuration: OpenAIConfiguration
-    /// `openai-chat:MODEL@HOST[:PORT]` or `openai-completions:MODEL@HOST[:PORT]`.
-    public let teacherID: String
+    /// `openai-chat:MODEL@HOST[:PORT]` or `openai-completions:MODEL@HOST[:PORT]`; MODEL is what the
+    /// server says it serves once `identified(servedModels:)` was applied.
+    public private(set) var teacherID: String
+    let hostPort: String
     /// The full URL requests go to.
     public let endpoint: String
     /// Whether an API key was found (the key itself is kept out of descriptions).
@@ -36,6 +38,7 @@ public struct OpenAITeacher: TeacherBackend {
         self.configuration = configuration
         self.endpoint = endpoint
         self.teacherID = "openai-\(configuration.api.rawValue):\(configuration.model)@\(hostPort)"
+        self.hostPort = hostPort
         let environment = configuration.environment ?? ProcessInfo.processInfo.environment
         let key = environment[configuration.apiKeyEnvironmentVariable]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         self.authorization = key.isEmpty ? nil : "Bearer \(key)"
@@ -68,6 +71,40 @@ public struct OpenAITeacher: TeacherBackend {
         try? await client.shutdown()
     }
 
+    // MARK: Which model answers
+
+    /// The model ids the server lists at `GET {baseURL}/models`; nil when it does not answer with a list.
+    public func servedModels() async -> [String]? {
+        let base = configuration.baseURL.hasSuffix("/") ? String(configuration.baseURL.dropLast()) : configuration.baseURL
+        var request = HTTPClientRequest(url: base + "/models")
+        request.method = .GET
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        let timeout = min(configuration.requestTimeout, .seconds(10))
+        let client = client
+        let prepared = request
+        guard let data = try? await Self.withTimeout(timeout, {
+            let head = try await client.execute(prepared, deadline: .now() + .nanoseconds(Self.nanoseconds(timeout)))
+            guard head.status == .ok else { throw AttemptTimedOut() }
+            return Data(try await head.body.collect(upTo: 1 << 20).readableBytesView)
+        }), let list = try? JSONDecoder().decode(ModelList.self, from: data) else { return nil }
+        return list.data.map(\.id)
+    }
+
+    /// This teacher named after the model that really answers: the configured name when the server lists
+    /// it, else the only model it lists (servers such as llama.cpp's answer to any name); unchanged when
+    /// the list is unknown or ambiguous.
+    public func identified(servedModels: [String]?) -> OpenAITeacher {
+        guard let models = servedModels, !models.contains(configuration.model), models.count == 1 else { return self }
+        var copy = self
+        copy.teacherID = "openai-\(configuration.api.rawValue):\(models[0])@\(hostPort)"
+        return copy
+    }
+
+    struct ModelList: Decodable {
+        struct Model: Decodable { var id: String }
+        var data: [Model]
+    }
+
     // MARK: Generating
 
     public func generate(_ prompts: [TeacherPrompt], decoding: Decoding) async -> [TeacherOutput] {
@@ -92,11 +129,23 @@ public struct OpenAITeacher: TeacherBackend {
         return outputs.map { $0 ?? .failure(.internal, "no output was produced for this prompt") }
     }
 
+    /// Identical HTTP 500 answers to one request after which it is not sent again.
+    static let identicalServerErrors = 3
+
+    /// Why the server would reject these decoding options (OpenAI's ranges), or nil. (`max_new_tokens` 0
+    /// means the configured default.)
+    static func invalidDecoding(_ d: Decoding) -> String? {
+        if !(d.temperature >= 0 && d.temperature <= 2) { return "temperature \(d.temperature) is outside 0...2" }
+        if !(d.topP >= 0 && d.topP <= 1) { return "top_p \(d.topP) is outside 0...1 (0: off)" }
+        return nil
+    }
+
     /// One prompt: attempts until success, a non-retryable failure, or retries run out.
     func generateOne(_ prompt: TeacherPrompt, decoding: Decoding) async -> TeacherOutput {
         guard !prompt.prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             return .failure(.invalidArgument, "the prompt is empty")
         }
+        if let problem = Self.invalidDecoding(decoding) { return .failure(.invalidArgument, problem) }
         let body: ByteBuffer
         do {
             body = ByteBuffer(bytes: try OpenAIRequest(configuration: configuration, prompt: prompt.prompt, decoding: decoding).encoded())
@@ -104,6 +153,7 @@ public struct OpenAITeacher: TeacherBackend {
             return .failure(.internal, "could not encode the request: \(error)")
         }
         var retry = 0
+        var lastFailure = "", sameFailures = 0
         while true {
             if Task.isCancelled { return .failure(.cancelled, "cancelled before attempt \(retry + 1)") }
             let outcome = await limiter.withPermit { await self.attempt(body) }
@@ -117,6 +167,12 @@ public struct OpenAITeacher: TeacherBackend {
                 }
                 if retry >= configuration.maxRetries {
                     return .failure(failure.code, "\(failure.message) (gave up after \(attempts) attempt\(attempts == 1 ? "" : "s"))")
+                }
+                // An HTTP 500 with the same message each time is the server rejecting this request, not an outage.
+                sameFailures = failure.message == lastFailure ? sameFailures + 1 : 1
+                lastFailure = failure.message
+                if failure.message.hasPrefix("HTTP 500"), sameFailures >= Self.identicalServerErrors {
+                    return .failure(.internal, "\(failure.message) (the same server error \(sameFailures) times in a row: not retried further)")
                 }
                 let delay = backoff.delay(retry: retry, retryAfter: failure.retryAfter)
                 do {

@@ -17,11 +17,12 @@ struct OpenAIRequest: Encodable, Sendable {
     var temperature: Float
     var topP: Float?
     var seed: UInt64?
+    var stop: [String]?
     var n = 1
     var stream = false
 
     enum CodingKeys: String, CodingKey {
-        case model, prompt, messages, temperature, seed, n, stream
+        case model, prompt, messages, temperature, seed, n, stream, stop
         case maxTokens = "max_tokens"
         case topP = "top_p"
     }
@@ -41,6 +42,7 @@ struct OpenAIRequest: Encodable, Sendable {
         temperature = decoding.temperature.isFinite ? max(0, decoding.temperature) : 0
         topP = decoding.topP > 0 && decoding.topP.isFinite ? decoding.topP : nil
         seed = decoding.seed != 0 ? decoding.seed : nil
+        stop = configuration.stop.isEmpty ? nil : configuration.stop
     }
 
     func encoded() throws -> Data {

@@ -26,6 +26,9 @@ final class CommandLineTests: XCTestCase {
             (["eval", "--count=-1"], "--count must not be negative"),
             (["eval", "--unknown-users", "1.5"], "--unknown-users is a share between 0 and 1"),
             (["eval", "--split", "nope"], "unknown split 'nope'"),
+            (["distill", "--top-p", "1.5"], "--top-p must be in 0...1"),
+            (["distill", "--temperature", "3"], "--temperature must be in 0...2"),
+            (["distill", "--unmarkable", "maybe"], "--unmarkable must be keep or drop"),
         ] {
             let (status, output) = try run(arguments)
             XCTAssertEqual(status, 64, "\(arguments): \(output)")

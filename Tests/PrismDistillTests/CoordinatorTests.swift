@@ -99,3 +99,66 @@ final class GoldenMarkingTests: XCTestCase {
         XCTAssertEqual(dropSummary.goldens, 1)
     }
 }
+
+/// A resumed run asks again for transient failures by default (any failure with `retryFailed`), and the
+/// summary reports the failures in the store, not only this run's.
+final class ResumeTests: XCTestCase {
+    func testTransientFailuresAreAskedAgainAndStoredFailuresReported() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("prism-resume-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let samples = (0..<4).map { Sample(sampleID: "s\($0)", userID: "u", itemID: "16", history: [], split: .train, timestamp: Int64($0)) }
+        let store = try ResultStore(url: out.appendingPathComponent("results.jsonl"))
+        let statuses = ["OK", "UNAVAILABLE", "INVALID_ARGUMENT"]
+        _ = try store.append(zip(samples, statuses).map { sample, status in
+            ResultRecord(sampleID: sample.sampleID, userID: "u", itemID: "16", split: "train", teacherID: "t", decoding: "d",
+                         status: status, message: "", explanation: status == "OK" ? "Casino is a drama." : "", finishReason: "stop",
+                         filtered: nil, latencyMs: 1, attempts: 1)
+        })
+        var options = DistillOptions(samples: out, catalog: out, output: out, broker: "tcp://x")
+        XCTAssertEqual(Coordinator(options: options).pendingIndices(samples, store: store, decoding: "d"), [1, 3])
+        options.retryFailed = true
+        XCTAssertEqual(Coordinator(options: options).pendingIndices(samples, store: store, decoding: "d"), [1, 2, 3])
+        options.retryFailed = false
+        options.retryTransient = false
+        XCTAssertEqual(Coordinator(options: options).pendingIndices(samples, store: store, decoding: "d"), [3])
+        var summary = DistillSummary()
+        let catalog = ItemCatalog([CatalogItem(id: "16", title: "Casino", genres: ["Drama"])])
+        try await Coordinator(options: options).export(samples: samples, catalog: catalog, store: store, decoding: "d", summary: &summary)
+        XCTAssertEqual(summary.storedFailures, ["UNAVAILABLE": 1, "INVALID_ARGUMENT": 1])
+        XCTAssertTrue(summary.text.contains("stored failures 2 (INVALID_ARGUMENT 1, UNAVAILABLE 1)"), summary.text)
+        // A second teacher's golden in the same store: no mixed training set is written.
+        _ = try store.append([ResultRecord(sampleID: "s3", userID: "u", itemID: "16", split: "train", teacherID: "other", decoding: "d",
+                                           status: "OK", message: "", explanation: "Casino is a drama.", finishReason: "stop",
+                                           filtered: nil, latencyMs: 1, attempts: 1)])
+        do {
+            try await Coordinator(options: options).export(samples: samples, catalog: catalog, store: store, decoding: "d", summary: &summary)
+            XCTFail("mixed teachers were exported")
+        } catch let error as DistillError {
+            XCTAssertTrue(error.description.contains("other (1)") && error.description.contains("t (1)"), error.description)
+        }
+    }
+}
+
+/// Shards in flight fit the teacher workers, and deadlines follow the teacher's measured speed.
+final class ShardPacingTests: XCTestCase {
+    func testInFlightFollowsWorkerCapacityAndDeadlinesFollowTheTeacher() {
+        var pacing = ShardPacing(maxInFlight: 8, floorTimeoutMs: 120_000)
+        XCTAssertEqual(pacing.limit, 8, "capacity unknown: as configured")
+        pacing.observeCapacity(1)
+        XCTAssertEqual(pacing.limit, 2, "one worker of capacity 1: one running, one waiting")
+        pacing.observeCapacity(0)
+        XCTAssertEqual(pacing.limit, 1, "no worker yet: one shard waits, not all of them")
+        pacing.observeCapacity(16)
+        XCTAssertEqual(pacing.limit, 8, "never more than --in-flight")
+        XCTAssertEqual(pacing.timeoutMs(prompts: 32), 120_000, "no measurement yet: the configured deadline")
+        pacing.observeShard(seconds: 320, prompts: 32)  // a slow server: 10 s per prompt
+        XCTAssertEqual(pacing.timeoutMs(prompts: 32), 1_280_000, "4 × the measured 320 s")
+        XCTAssertEqual(pacing.timeoutMs(prompts: 8), 320_000)
+        pacing.observeShard(seconds: 3.2, prompts: 32)  // fast again: the average moves, the floor holds
+        XCTAssertEqual(pacing.secondsPerPrompt ?? 0, 7.03, accuracy: 1e-9)
+        var fast = ShardPacing(maxInFlight: 8, floorTimeoutMs: 120_000)
+        fast.observeShard(seconds: 0.5, prompts: 32)
+        XCTAssertEqual(fast.timeoutMs(prompts: 32), 120_000)
+    }
+}

@@ -279,6 +279,60 @@ final class OpenAITeacherTests: XCTestCase {
         }
     }
 
+    func testInvalidDecodingIsRefusedBeforeSendingAndARepeatedServerErrorIsNotRetriedSixTimes() async throws {
+        try await withServer { server in
+            let refused = try await withTeacher(configuration(server, maxRetries: 5)) { teacher in
+                await teacher.generate([prompt("nucleus\nHeat")], decoding: decoding(topP: 1.5))
+                    + (await teacher.generate([prompt("hot\nHeat")], decoding: decoding(temperature: 3)))
+            }
+            assertStatus(refused[0], .invalidArgument, containing: "top_p 1.5")
+            assertStatus(refused[1], .invalidArgument, containing: "temperature 3")
+            XCTAssertEqual(try server.requests().count, 0, "nothing the server would reject is sent")
+            // A validation error a server reports as HTTP 500 repeats word for word: three attempts, not six.
+            let repeated = try await withTeacher(configuration(server, maxRetries: 5)) { teacher in
+                await teacher.generate([prompt("same500 [[fail:500:times=always:message=top_p must be at most 1]]")], decoding: decoding())
+            }
+            assertStatus(repeated[0], .internal, containing: "the same server error 3 times")
+            XCTAssertEqual(try server.requests(containing: "same500").count, 3)
+        }
+    }
+
+    func testStopSequencesEndARamblingAnswerBeforeMaxTokens() async throws {
+        try await withServer { server in
+            let rambling = try await withTeacher(configuration(server)) { teacher in
+                await teacher.generate([prompt("chatty [[ramble]]\nHeat")], decoding: decoding(maxNewTokens: 40))
+            }
+            assertStatus(rambling[0], .ok)
+            XCTAssertEqual(rambling[0].finishReason, "length", "without a stop sequence the answer runs on to max_tokens")
+            var config = configuration(server)
+            config.stop = ["\n\n"]
+            let stopped = try await withTeacher(config) { teacher in
+                await teacher.generate([prompt("chatty [[ramble]]\nHeat")], decoding: decoding(maxNewTokens: 40))
+            }
+            assertStatus(stopped[0], .ok)
+            XCTAssertEqual(stopped[0].finishReason, "stop")
+            XCTAssertEqual(stopped[0].text, "Because you watched Heat, this one fits.")
+            XCTAssertEqual(try server.requests(containing: "chatty").last.flatMap { body($0)["stop"] as? [String] }, ["\n\n"])
+        }
+    }
+
+    func testTheRecordedTeacherIsTheModelTheServerServes() async throws {
+        // A server that answers to any name (as llama.cpp's does) lists the model it really runs.
+        try await withServer { server in
+            let named = try await withTeacher(configuration(server)) { teacher in
+                teacher.identified(servedModels: await teacher.servedModels()).teacherID
+            }
+            XCTAssertTrue(named.hasPrefix("openai-completions:fake-model@"), named)
+        }
+        try await withServer(["--model", "tiny-teacher"]) { server in
+            let named = try await withTeacher(configuration(server)) { teacher in
+                (await teacher.servedModels(), teacher.identified(servedModels: await teacher.servedModels()).teacherID)
+            }
+            XCTAssertEqual(named.0, ["tiny-teacher"])
+            XCTAssertTrue(named.1.hasPrefix("openai-completions:tiny-teacher@"), named.1)
+        }
+    }
+
     func testNoServerIsUnavailable() async throws {
         // A port that was just listened on and is now closed: connection refused.
         let server = try await FakeOpenAIServer()

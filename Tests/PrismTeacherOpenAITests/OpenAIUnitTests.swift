@@ -56,6 +56,14 @@ final class OpenAIUnitTests: XCTestCase {
         XCTAssertEqual(Set(chatBody?.keys.map { $0 } ?? []), ["model", "messages", "max_tokens", "temperature", "n", "stream"])
         XCTAssertEqual(chatBody?["max_tokens"] as? Int, 77)
         XCTAssertEqual((chatBody?["messages"] as? [[String: String]])?.map { $0["role"] }, ["user"], "an empty system prompt is left out")
+
+        var stopping = completions
+        stopping.stop = ["\n\n", "Question:"]
+        let stopBody = try JSONSerialization.jsonObject(with: OpenAIRequest(configuration: stopping, prompt: "P", decoding: decoding).encoded())
+            as? [String: Any]
+        XCTAssertEqual(stopBody?["stop"] as? [String], ["\n\n", "Question:"])
+        stopping.stop = ["a", "b", "c", "d", "e"]
+        XCTAssertThrowsError(try stopping.validated())
     }
 
     func testResponseParsing() {

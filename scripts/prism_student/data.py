@@ -49,12 +49,14 @@ def split_samples(samples, valid_fraction=0.05, seed=0):
     return train, valid
 
 
+def truncate_target(ids, max_tokens):
+    """`<s> explanation </s>` ids truncated to `max_tokens` keeping the final `</s>`."""
+    return ids if len(ids) <= max_tokens else ids[: max_tokens - 1] + [ids[-1]]
+
+
 def target_ids(tokenizer, text, max_tokens):
     """`<s> explanation </s>`, truncated to `max_tokens` ids keeping the final `</s>`."""
-    ids = tokenizer.encode(text, add_special_tokens=True).ids
-    if len(ids) > max_tokens:
-        ids = ids[: max_tokens - 1] + [ids[-1]]
-    return ids
+    return truncate_target(tokenizer.encode(text, add_special_tokens=True).ids, max_tokens)
 
 
 def target_text(sample, marks):
@@ -69,10 +71,18 @@ def target_text(sample, marks):
 def make_examples(samples, catalog, tokenizer, rows, max_input_tokens, max_target_tokens, with_text=False,
                   marks=False):
     """One dict per sample: input_ids (budgeted student input), labels (target ids), user_row (0 if unknown)."""
+    from .input_format import FittedInput, student_input
     out = []
-    for s in samples:
-        fitted = fit_student_input(s, catalog, tokenizer, max_input_tokens)
-        ids = tokenizer.encode(fitted.text, add_special_tokens=True).ids
+    # Most inputs fit whole: encode all full texts in one (parallel) batch and budget only the others.
+    full_texts = [student_input(s, catalog) for s in samples]
+    full_ids = [e.ids for e in tokenizer.encode_batch(full_texts, add_special_tokens=True)]
+    targets = [e.ids for e in tokenizer.encode_batch([target_text(s, marks) for s in samples], add_special_tokens=True)]
+    for s, text, ids, target in zip(samples, full_texts, full_ids, targets):
+        if len(ids) <= max_input_tokens:
+            fitted = FittedInput(text, 0, len(s["history"]), len(ids))
+        else:
+            fitted = fit_student_input(s, catalog, tokenizer, max_input_tokens)
+            ids = tokenizer.encode(fitted.text, add_special_tokens=True).ids
         if len(ids) > max_input_tokens:  # even "History: (none)" is too long: hard cut, keep </s>
             ids = ids[: max_input_tokens - 1] + [ids[-1]]
         ex = {
@@ -80,7 +90,7 @@ def make_examples(samples, catalog, tokenizer, rows, max_input_tokens, max_targe
             "user_id": str(s["user_id"]),
             "user_row": rows.get(str(s["user_id"]), 0),
             "input_ids": ids,
-            "labels": target_ids(tokenizer, target_text(s, marks), max_target_tokens),
+            "labels": truncate_target(target, max_target_tokens),
             "dropped": fitted.dropped,
         }
         if with_text:
