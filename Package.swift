@@ -105,7 +105,7 @@ let package = Package(
         // "teacher" service handler.
         .target(
             name: "PrismTeacher",
-            dependencies: ["PrismData", "PrismWire", "PrismWorker"]
+            dependencies: ["PrismData", "PrismGrounding", "PrismWire", "PrismWorker"]
         ),
 
         // The distillation coordinator: prompts in shards through the fleet, results stored once.

@@ -239,6 +239,7 @@ public struct Coordinator {
                 record.message = answer.status.message
                 record.explanation = answer.explanation.trimmingCharacters(in: .whitespacesAndNewlines)
                 record.finishReason = answer.finishReason
+                if !answer.markedExplanation.isEmpty { record.marked = answer.markedExplanation }
                 record.latencyMs = Int(answer.latencyMs)
                 if answer.promptTokens > 0 || answer.completionTokens > 0 {
                     (record.promptTokens, record.completionTokens) = (Int(answer.promptTokens), Int(answer.completionTokens))
@@ -296,7 +297,12 @@ public struct Coordinator {
         let teachers = Dictionary(grouping: goldens, by: { $0.1.teacherID }).mapValues(\.count)
         if teachers.count > 1 { throw DistillError.mixedTeachers(teachers) }
         let marks = try await Self.offPool {
-            Self.parallelMap(goldens) { sample, record in marker.mark(record.explanation, facts: GroundingFacts(sample, catalog: catalog)) }
+            Self.parallelMap(goldens) { sample, record in
+                var result = marker.mark(record.explanation, facts: GroundingFacts(sample, catalog: catalog))
+                // A teacher's own marks win when they are marks of this very text.
+                if let own = record.marked, GroundingMarks.strip(own) == record.explanation { result.marked = own }
+                return result
+            }
         }
         var lines = Data()
         let encoder = JSONEncoder()

@@ -47,11 +47,13 @@ public struct ResultRecord: Codable, Sendable, Equatable {
     /// Token usage the teacher reported (absent when it reports none).
     public var promptTokens: Int? = nil
     public var completionTokens: Int? = nil
+    /// The teacher's own grounding marks of the explanation (absent: the coordinator marks it).
+    public var marked: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", userID = "user_id", itemID = "item_id", split, teacherID = "teacher_id", decoding
         case status, message, explanation, finishReason = "finish_reason", filtered, latencyMs = "latency_ms", attempts
-        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", marked
     }
 
     public var key: String { ResultStore.key(sampleID: sampleID, decoding: decoding) }

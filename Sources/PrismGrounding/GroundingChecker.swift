@@ -77,7 +77,8 @@ public struct GroundingChecker: Sendable {
         }
         if let (end, genres) = lexicon.genres.longestMatch(tokens, from: i) {
             let noun = genres.allSatisfy { EntityLexicon.nounGenres.contains($0.lowercased()) }
-            if !noun || (end < tokens.count && EntityLexicon.filmWords.contains(tokens[end].key)) {
+            if !noun || (end < tokens.count && EntityLexicon.filmWords.contains(tokens[end].key))
+                || coordinatedWithGenre(tokens, start: i, end: end) {
                 consider(end, 4, .genre, genres)
             }
         }
@@ -85,6 +86,24 @@ public struct GroundingChecker: Sendable {
             consider(i + 1, 5, kind, [value])
         }
         return best.map { ($0.end, $0.mention) }
+    }
+
+    /// A genre word that is also a plain noun ("war") counts as a genre when "and" joins it to another
+    /// genre: "the drama and war of …", "a war and romance film".
+    func coordinatedWithGenre(_ tokens: [WordToken], start: Int, end: Int) -> Bool {
+        if end + 1 < tokens.count, tokens[end].key == "and", !tokens[end + 1].breakBefore,
+           let (_, next) = lexicon.genres.longestMatch(tokens, from: end + 1),
+           !next.allSatisfy({ EntityLexicon.nounGenres.contains($0.lowercased()) }) {
+            return true
+        }
+        guard start >= 2, tokens[start - 1].key == "and", !tokens[start].breakBefore else { return false }
+        for from in max(0, start - 4)..<(start - 1) {
+            if let (stop, previous) = lexicon.genres.longestMatch(tokens, from: from), stop == start - 1,
+               !previous.allSatisfy({ EntityLexicon.nounGenres.contains($0.lowercased()) }) {
+                return true
+            }
+        }
+        return false
     }
 
     /// "1995" → a year; "1990s" or "90s" → a decade ("1990").

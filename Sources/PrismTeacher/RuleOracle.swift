@@ -1,3 +1,4 @@
+import PrismGrounding
 import PrismWire
 
 /// The grounded rule oracle: a **rule-based teacher, not an LLM**. It writes a one- or
@@ -27,11 +28,32 @@ public struct RuleOracle: TeacherBackend {
     }
 
     public func generate(_ prompts: [TeacherPrompt], decoding: Decoding) async -> [TeacherOutput] {
-        prompts.map { TeacherOutput(text: explain($0).text) }
+        prompts.map { prompt in
+            let (text, marked) = explainMarked(prompt)
+            var output = TeacherOutput(text: text)
+            output.marked = marked
+            return output
+        }
     }
 
     /// The explanation and the evidence it rests on.
     public func explain(_ prompt: TeacherPrompt) -> (text: String, evidence: [Evidence]) {
+        let (text, evidence) = compose(prompt, mark: { _, name in name })
+        return (text, evidence)
+    }
+
+    /// The explanation with its grounding marks (GROUNDING.md), written as it is composed: every title,
+    /// person, genre and era the oracle names is a span. Its plain text is `explain(_:)`'s.
+    public func explainMarked(_ prompt: TeacherPrompt) -> (text: String, marked: String) {
+        let (raw, _) = compose(prompt, mark: { kind, name in kind.open + name + GroundingMarks.close })
+        // A mark goes before the space in front of its name (GROUNDING.md).
+        var marked = raw
+        for kind in GroundingMarks.Kind.allCases { marked = marked.replacing(" " + kind.open, with: kind.open + " ") }
+        return (GroundingMarks.strip(marked), marked)
+    }
+
+    /// Writes the explanation; `mark` wraps each name the oracle writes.
+    func compose(_ prompt: TeacherPrompt, mark: (GroundingMarks.Kind, String) -> String) -> (text: String, evidence: [Evidence]) {
         let all = gather(history: prompt.history, item: prompt.item)
         let variant = Int(fnv1a(prompt.sampleID.isEmpty ? prompt.item.itemID : prompt.sampleID) % 3)
         let item = displayTitle(prompt.item)
@@ -45,7 +67,7 @@ public struct RuleOracle: TeacherBackend {
             })
         }
         let sentences = evidence.enumerated().map { index, reason in
-            sentence(reason, item: item, facts: prompt.item, variant: variant, first: index == 0)
+            sentence(reason, item: item, facts: prompt.item, variant: variant, first: index == 0, mark: mark)
         }
         return (sentences.joined(separator: " "), evidence)
     }
@@ -97,17 +119,20 @@ public struct RuleOracle: TeacherBackend {
 
     // MARK: Wording
 
-    func sentence(_ evidence: Evidence, item: String, facts: ItemFacts, variant: Int, first: Bool) -> String {
+    func sentence(_ evidence: Evidence, item plainItem: String, facts: ItemFacts, variant: Int, first: Bool,
+                  mark: (GroundingMarks.Kind, String) -> String = { _, name in name }) -> String {
+        let item = mark(.item, plainItem)
+        func seen(_ titles: [String]) -> String { list(titles.map { mark(.title, $0) }) }
         switch evidence {
-        case .director(let name, let titles):
-            let seen = list(titles)
+        case .director(let plainName, let titles):
+            let name = mark(.person, plainName), seen = seen(titles)
             switch variant {
             case 0: return "Since you watched \(seen), \(item) should suit you: it is also directed by \(name)."
             case 1: return "\(item) comes from \(name), the director of \(seen), which you have seen."
             default: return "You have already watched \(name)'s \(seen), and \(item) is another film by \(name)."
             }
-        case .actor(let name, let titles):
-            let seen = list(titles)
+        case .actor(let plainName, let titles):
+            let name = mark(.person, plainName), seen = seen(titles)
             if !first { return "It also features \(name), whom you saw in \(seen)." }
             switch variant {
             case 0: return "\(item) stars \(name), whom you saw in \(seen)."
@@ -115,26 +140,28 @@ public struct RuleOracle: TeacherBackend {
             default: return "\(name), from \(seen) in your history, also appears in \(item)."
             }
         case .genres(let genres, let titles):
-            let kind = genreList(genres)
-            let seen = list(titles)
-            if !first { return "Like \(seen), it is \(article(kind)) \(kind) film." }
+            let a = article(genreList(genres))
+            let kind = genreList(genres, mark: mark)
+            let seen = seen(titles)
+            if !first { return "Like \(seen), it is \(a) \(kind) film." }
             switch variant {
-            case 0: return "\(item) is \(article(kind)) \(kind) film, a kind you keep coming back to with titles like \(seen)."
+            case 0: return "\(item) is \(a) \(kind) film, a kind you keep coming back to with titles like \(seen)."
             case 1: return "You often watch \(kind) films such as \(seen), and \(item) is one too."
             default: return "Given \(seen) in your history, the \(kind) of \(item) should appeal to you."
             }
         case .theme(let word, let titles):
-            let seen = list(titles)
+            let seen = seen(titles)
             return first ? "Like \(seen), \(item) is a story about \(word)." : "Like \(seen), it is a story about \(word)."
         case .era(let decade, let titles):
-            let seen = list(titles)
-            return first ? "\(item) comes from the \(decade)s, like \(seen), an era you watch a lot."
-                         : "It comes from the \(decade)s, like \(seen)."
+            let seen = seen(titles), era = mark(.era, "\(decade)s")
+            return first ? "\(item) comes from the \(era), like \(seen), an era you watch a lot."
+                         : "It comes from the \(era), like \(seen)."
         case .itemOnly:
-            let genres = genreList(Array(facts.genres.prefix(2)))
-            let year = facts.year > 0 ? " from \(facts.year)" : ""
-            if genres.isEmpty { return "\(item)\(year) would add something new to what you have been watching." }
-            return "\(item) is \(article(genres)) \(genres) film\(year) that would add some variety to what you have been watching."
+            let plainGenres = Array(facts.genres.prefix(2))
+            let genres = genreList(plainGenres, mark: mark)
+            let year = facts.year > 0 ? " from \(mark(.era, String(facts.year)))" : ""
+            if plainGenres.isEmpty { return "\(item)\(year) would add something new to what you have been watching." }
+            return "\(item) is \(article(genreList(plainGenres))) \(genres) film\(year) that would add some variety to what you have been watching."
         }
     }
 
@@ -147,8 +174,9 @@ public struct RuleOracle: TeacherBackend {
         titles.count >= 2 ? "\(titles[0]) and \(titles[1])" : (titles.first ?? "")
     }
 
-    func genreList(_ genres: [String]) -> String {
-        genres.count >= 2 ? "\(genres[0].lowercasedGenre) and \(genres[1].lowercasedGenre)" : (genres.first?.lowercasedGenre ?? "")
+    func genreList(_ genres: [String], mark: (GroundingMarks.Kind, String) -> String = { _, name in name }) -> String {
+        let words = genres.prefix(2).map { mark(.genre, $0.lowercasedGenre) }
+        return words.count >= 2 ? "\(words[0]) and \(words[1])" : (words.first ?? "")
     }
 
     func article(_ word: String) -> String {

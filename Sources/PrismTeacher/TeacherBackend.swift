@@ -32,6 +32,8 @@ public struct TeacherOutput: Sendable, Equatable {
     public var finishReason: String
     public var promptTokens: Int
     public var completionTokens: Int
+    /// The text with grounding marks, from a teacher that writes them itself ("" otherwise).
+    public var marked: String = ""
 
     public init(status: Status = Status(.ok), text: String, finishReason: String = "stop", promptTokens: Int = 0, completionTokens: Int = 0) {
         self.status = status

@@ -33,6 +33,7 @@ public struct TeacherHandler: SingleRequestHandler {
             r.sampleID = prompt.sampleID
             r.status = output.status
             r.explanation = output.text
+            r.markedExplanation = output.marked
             r.teacherID = backend.teacherID
             r.promptTokens = UInt32(clamping: output.promptTokens)
             r.completionTokens = UInt32(clamping: output.completionTokens)

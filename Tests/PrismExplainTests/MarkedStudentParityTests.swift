@@ -23,6 +23,7 @@ final class MarkedStudentParityTests: XCTestCase {
             var constrained: Output
             var unconstrained: Output
             var beam4: Output
+            var no_user: Output
         }
         struct Batched: Decodable { var users: [String]; var inputs: [[Int]]; var samples: [SampleRef]; var sequences: [[Int]] }
         var marks: [Int]
@@ -35,11 +36,13 @@ final class MarkedStudentParityTests: XCTestCase {
     var parity: Parity!
     var catalog: ItemCatalog!
     var student: StudentModel!
+    var ablation: StudentModel!
 
     override func setUpWithError() throws {
         parity = try JSONDecoder().decode(Parity.self, from: Data(contentsOf: Self.folder.appendingPathComponent("parity.json")))
         catalog = try SampleIO.readCatalog(from: Self.folder.appendingPathComponent("catalog.jsonl"))
         student = try StudentModel(folder: Self.folder.appendingPathComponent("model").path)
+        ablation = try StudentModel(folder: Self.folder.appendingPathComponent("no-user").path)
     }
 
     func shown(_ s: Parity.SampleRef, dropped: Int) -> (history: [CatalogItem], item: CatalogItem) {
@@ -67,6 +70,7 @@ final class MarkedStudentParityTests: XCTestCase {
             XCTAssertEqual(try student.generateIDs([row])[0], c.constrained.ids, "constrained, \(c.user_id): \(c.text)")
             XCTAssertEqual(try student.generateIDs([row], numBeams: 4)[0], c.beam4.ids, "4 beams, \(c.user_id): \(c.text)")
             XCTAssertEqual(try student.generateIDs([(user, c.text, nil)])[0], c.unconstrained.ids, "unconstrained, \(c.user_id)")
+            XCTAssertEqual(try ablation.generateIDs([row])[0], c.no_user.ids, "w/o user, constrained, \(c.user_id)")
             XCTAssertEqual(student.decodeText(c.constrained.ids.dropFirst()), c.constrained.text.trimmingCharacters(in: .whitespaces))
             if c.constrained.ids != c.unconstrained.ids { changed += 1 }
         }

@@ -42,6 +42,19 @@ final class GroundingCheckerTests: XCTestCase {
 
     /// "Given Aphrina in your history, the drama of Ice Storm…" for Madonna: Truth or Dare: the item is
     /// not named, a history film is invented, and "drama" is false for a documentary.
+    func testWarIsAGenreWhenJoinedToAGenreAndAThemeOtherwise() {
+        // "war" is a genre in "the drama and war of …" and "a war and comedy film", a theme in "a story about war".
+        let joined = checker.check("Given Heat in your history, the drama and war of Schindler's List should appeal to you.", facts: facts(["14"], "16"))
+        XCTAssertEqual(Set(joined.claims.filter { $0.kind == .genre }.map(\.value)), ["Drama", "War"])
+        XCTAssertTrue(joined.fullyGrounded, "\(joined.problems)")
+        let film = checker.check("M*A*S*H is a war and comedy film.", facts: facts([], "6"))
+        XCTAssertEqual(Set(film.claims.filter { $0.kind == .genre }.map(\.value)), ["War", "Comedy"])
+        let theme = checker.check("Like Heat, Schindler's List is a story about war.", facts: facts(["14"], "16"))
+        XCTAssertTrue(theme.claims.filter { $0.kind == .genre }.isEmpty)
+        let falseWar = checker.check("Heat is a comedy and war film.", facts: facts([], "14"))
+        XCTAssertFalse(falseWar.fullyGrounded, "neither comedy nor war holds for Heat")
+    }
+
     func testGarbledHistoryTitleAndWrongItem() {
         let r = checker.check("Given Aphrina in your history, the drama of Ice Storm should appeal to you.", facts: facts(["3"], "1"))
         XCTAssertFalse(r.itemNamed)

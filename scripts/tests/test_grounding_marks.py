@@ -44,12 +44,15 @@ def test_committed_marked_parity_fixture_regenerates():
     parity = json.load(open(os.path.join(folder, "parity.json"), encoding="utf-8"))
     catalog = {c["id"]: c for c in map(json.loads, open(os.path.join(folder, "catalog.jsonl"), encoding="utf-8"))}
     st = Student(os.path.join(folder, "model"))
+    ablation = Student(os.path.join(folder, "no-user"))
     for case in parity["cases"]:
         s = case["sample"]
         tries = st.constraints([catalog[h] for h in s["history"][case["history_dropped"]:]], catalog[s["item_id"]])
         seq = st.generate_ids([case["input_ids"]], [case["user_id"]], constraints=[tries])[0]
         if (case["constrained"]["min_margin"] or 1) >= 1e-3:
             assert seq == case["constrained"]["ids"], (case["user_id"], case["text"])
+        if (case["no_user"]["min_margin"] or 1) >= 1e-3:
+            assert ablation.generate_ids([case["input_ids"]], [case["user_id"]], constraints=[tries])[0] == case["no_user"]["ids"]
         # Whatever the margins: every closed span writes an allowed form.
         forms = G.allowed_forms([catalog[h] for h in s["history"][case["history_dropped"]:]], catalog[s["item_id"]])
         marked = st.decode_marked(seq)

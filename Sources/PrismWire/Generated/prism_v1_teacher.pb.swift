@@ -159,6 +159,11 @@ public nonisolated struct Prism_V1_TeacherResult: Sendable {
 
   public var latencyMs: UInt32 = 0
 
+  /// The explanation with grounding marks (Sources/PrismGrounding/GROUNDING.md), from a teacher that
+  /// writes them itself (the rule oracle); empty: the coordinator marks the explanation with the
+  /// grounding checker's matcher.
+  public var markedExplanation: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -400,7 +405,7 @@ nonisolated extension Prism_V1_TeacherShard: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Prism_V1_TeacherResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TeacherResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sample_id\0\u{1}status\0\u{1}explanation\0\u{3}teacher_id\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}finish_reason\0\u{3}latency_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sample_id\0\u{1}status\0\u{1}explanation\0\u{3}teacher_id\0\u{3}prompt_tokens\0\u{3}completion_tokens\0\u{3}finish_reason\0\u{3}latency_ms\0\u{3}marked_explanation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -416,6 +421,7 @@ nonisolated extension Prism_V1_TeacherResult: SwiftProtobuf.Message, SwiftProtob
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.completionTokens) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.finishReason) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.latencyMs) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.markedExplanation) }()
       default: break
       }
     }
@@ -450,6 +456,9 @@ nonisolated extension Prism_V1_TeacherResult: SwiftProtobuf.Message, SwiftProtob
     if self.latencyMs != 0 {
       try visitor.visitSingularUInt32Field(value: self.latencyMs, fieldNumber: 8)
     }
+    if !self.markedExplanation.isEmpty {
+      try visitor.visitSingularStringField(value: self.markedExplanation, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -462,6 +471,7 @@ nonisolated extension Prism_V1_TeacherResult: SwiftProtobuf.Message, SwiftProtob
     if lhs.completionTokens != rhs.completionTokens {return false}
     if lhs.finishReason != rhs.finishReason {return false}
     if lhs.latencyMs != rhs.latencyMs {return false}
+    if lhs.markedExplanation != rhs.markedExplanation {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -650,7 +650,7 @@ const ProtobufCMessageDescriptor prism__v1__teacher_shard__descriptor =
   (ProtobufCMessageInit) prism__v1__teacher_shard__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor prism__v1__teacher_result__field_descriptors[8] =
+static const ProtobufCFieldDescriptor prism__v1__teacher_result__field_descriptors[9] =
 {
   {
     "sample_id",
@@ -748,12 +748,25 @@ static const ProtobufCFieldDescriptor prism__v1__teacher_result__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "marked_explanation",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__TeacherResult, marked_explanation),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__teacher_result__field_indices_by_name[] = {
   5,   /* field[5] = completion_tokens */
   2,   /* field[2] = explanation */
   6,   /* field[6] = finish_reason */
   7,   /* field[7] = latency_ms */
+  8,   /* field[8] = marked_explanation */
   4,   /* field[4] = prompt_tokens */
   0,   /* field[0] = sample_id */
   1,   /* field[1] = status */
@@ -762,7 +775,7 @@ static const unsigned prism__v1__teacher_result__field_indices_by_name[] = {
 static const ProtobufCIntRange prism__v1__teacher_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor prism__v1__teacher_result__descriptor =
 {
@@ -772,7 +785,7 @@ const ProtobufCMessageDescriptor prism__v1__teacher_result__descriptor =
   "Prism__V1__TeacherResult",
   "prism.v1",
   sizeof(Prism__V1__TeacherResult),
-  8,
+  9,
   prism__v1__teacher_result__field_descriptors,
   prism__v1__teacher_result__field_indices_by_name,
   1,  prism__v1__teacher_result__number_ranges,

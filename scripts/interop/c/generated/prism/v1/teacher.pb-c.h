@@ -127,10 +127,16 @@ struct  Prism__V1__TeacherResult
    */
   char *finish_reason;
   uint32_t latency_ms;
+  /*
+   * The explanation with grounding marks (Sources/PrismGrounding/GROUNDING.md), from a teacher that
+   * writes them itself (the rule oracle); empty: the coordinator marks the explanation with the
+   * grounding checker's matcher.
+   */
+  char *marked_explanation;
 };
 #define PRISM__V1__TEACHER_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__teacher_result__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
