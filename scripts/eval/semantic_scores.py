@@ -72,7 +72,10 @@ def main(argv):
     ap.add_argument("--bertscore-layer", type=int, default=6)
     ap.add_argument("--evaluator")
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--metrics", default="bertscore,gptscore",
+                    help="comma-separated: bertscore, gptscore (GPTScore reads every context: slow on CPU for long histories)")
     args = ap.parse_args(argv)
+    metrics = {m.strip() for m in args.metrics.split(",") if m.strip()}
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with open(args.input) as f:
         systems = json.load(f)["systems"]
@@ -85,16 +88,16 @@ def main(argv):
     out = {"systems": {}, "models": {"bertscore": bert_model, "bertscore_layer": args.bertscore_layer, "evaluator": evaluator}}
 
     from bert_score import score as bert_score
-    tokenizer, model = load_evaluator(evaluator)
+    tokenizer, model = load_evaluator(evaluator) if "gptscore" in metrics else (None, None)
     for name, rows in systems.items():
         figures = {}
         pairs = [(r["candidate"], r["reference"]) for r in rows if r.get("reference")]
-        if pairs:
+        if pairs and "bertscore" in metrics:
             _, _, f1 = bert_score([c for c, _ in pairs], [r for _, r in pairs], model_type=bert_model,
                                   num_layers=args.bertscore_layer, idf=False, rescale_with_baseline=False,
                                   batch_size=args.batch, lang="en")
             figures[bert_name] = float(f1.mean().item()) * 100
-        scores = [gpt_score(tokenizer, model, r["context"], r["candidate"]) for r in rows]
+        scores = [gpt_score(tokenizer, model, r["context"], r["candidate"]) for r in rows] if model is not None else []
         scores = [s for s in scores if not math.isnan(s)]
         if scores:
             figures[gpt_name] = sum(scores) / len(scores)
