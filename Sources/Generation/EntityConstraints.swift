@@ -2,8 +2,8 @@
 /// prefix trie of token ids per span kind; inside a span only tokens that continue an allowed form may
 /// follow, and the closing mark only where a form is complete.
 ///
-/// The state of a row is read from its tokens so far (the last opening mark without a closing one
-/// after it), so it needs no bookkeeping when beam search reorders rows or a batch drops finished
+/// The state of a row is read from its tokens so far in one pass (the last opening mark without a
+/// closing one after it, the forms closed spans wrote), so it needs no bookkeeping when beam search reorders rows or a batch drops finished
 /// ones, and a step allocates nothing.
 public struct EntityConstraints: Sendable, Equatable {
     /// The token id of each span kind's opening mark (in the order of `tries`) and of the closing mark.
@@ -42,7 +42,7 @@ public struct EntityConstraints: Sendable, Equatable {
     }
 
     public let marks: Marks
-    public let tries: [TokenTrie]
+    public let tries: [SpanTrie]
     /// nil: no capitalisation rule.
     public let shapes: WordShapes?
 
@@ -50,7 +50,7 @@ public struct EntityConstraints: Sendable, Equatable {
     public init(marks: Marks, forms: [[[[Int]]]], shapes: WordShapes? = nil) {
         precondition(forms.count == marks.opens.count && marks.unique.count == marks.opens.count, "one list of forms per opening mark")
         self.marks = marks
-        tries = forms.map(TokenTrie.init(forms:))
+        tries = forms.map(SpanTrie.init(forms:))
         self.shapes = shapes
     }
 
@@ -59,91 +59,66 @@ public struct EntityConstraints: Sendable, Equatable {
         self.init(marks: marks, forms: sequences.map { $0.map { [$0] } }, shapes: shapes)
     }
 
-    /// Where a row stands, from its tokens `history[0..<length]` (the decoder start token first).
-    @inline(__always)
-    func state(history: UnsafePointer<Int>, length: Int) -> (open: Int, spanStart: Int, cited: Bool) {
-        var open = -1
-        var spanStart = 0
-        var cited = false
-        var p = 1
-        while p < length {
-            let t = history[p]
-            if t == marks.close {
-                if open >= 0 && open == marks.required { cited = true }
-                open = -1
-            } else {
-                for k in 0..<marks.opens.count where marks.opens[k] == t {
-                    open = k
-                    spanStart = p + 1
-                    break
-                }
-            }
-            p += 1
-        }
-        return (open, spanStart, cited)
-    }
-
-    /// Applies the constraints to one row's scores. Returns whether the row is inside a span (where
-    /// no-repeat-n-gram does not apply).
+    /// Applies the constraints to one row's scores, from its tokens `history[0..<length]` (the decoder
+    /// start token first). Returns whether the row is inside a span (where no-repeat-n-gram does not apply).
     @inline(__always)
     func apply(_ scores: UnsafeMutablePointer<Float>, vocab: Int, history: UnsafePointer<Int>, length: Int, eos: Int?) -> Bool {
-        let (open, spanStart, cited) = state(history: history, length: length)
-        if open >= 0 {
-            let trie = tries[open]
-            var node = 0
-            var p = spanStart
-            while p < length, node >= 0 {
-                node = trie.child(of: node, token: history[p])
+        let kinds = marks.opens.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: kinds) { used in
+            used.initialize(repeating: 0)
+            // One pass over the row: the open span and the trie node it has reached (-1: it left its trie),
+            // the forms each kind's closed spans wrote, and whether the item was named.
+            var open = -1, node = 0, cited = false
+            var p = 1
+            while p < length {
+                let t = history[p]
+                if t == marks.close {
+                    if open >= 0 {
+                        if open == marks.required { cited = true }
+                        if node >= 0, tries[open].terminal[node] >= 0 { used[open] |= SpanTrie.bit(tries[open].terminal[node]) }
+                    }
+                    open = -1
+                } else if let k = openKind(t) {
+                    open = k
+                    node = 0
+                } else if open >= 0 && node >= 0 {
+                    node = tries[open].child(of: node, token: t)
+                }
                 p += 1
             }
-            if node < 0 || trie.isEmpty {
-                // Not a prefix of any form (cannot happen under these constraints): only close the span.
-                for t in 0..<vocab where t != marks.close { scores[t] = -.infinity }
+            if open >= 0 {
+                let trie = tries[open]
+                if node < 0 || trie.isEmpty {
+                    // Not a prefix of any form (cannot happen under these constraints): only close the span.
+                    for t in 0..<vocab where t != marks.close { scores[t] = -.infinity }
+                } else {
+                    trie.keepOnlyContinuations(of: node, close: marks.close, used: marks.unique[open] ? used[open] : 0,
+                                               scores: scores, vocab: vocab)
+                }
                 return true
             }
-            let used = marks.unique[open] ? usedForms(of: open, history: history, before: spanStart - 1) : 0
-            trie.keepOnlyContinuations(of: node, close: marks.close, used: used, scores: scores, vocab: vocab)
-            return true
+            if marks.close >= 0 && marks.close < vocab { scores[marks.close] = -.infinity }
+            for k in 0..<kinds {
+                // A kind with no forms, or (written once) with every form written already, cannot open.
+                let exhausted = tries[k].isEmpty || (marks.unique[k] && tries[k].forms[0] & ~(used[k] & ~SpanTrie.usable) == 0)
+                let t = marks.opens[k]
+                if exhausted && t >= 0 && t < vocab { scores[t] = -.infinity }
+            }
+            if let required = marks.required, !cited, !tries[required].isEmpty, let eos, eos >= 0, eos < vocab {
+                scores[eos] = -.infinity
+            }
+            if let shapes, !Self.atSentenceStart(history: history, length: length, shapes: shapes) {
+                for t in shapes.capitalised where t < vocab { scores[t] = -.infinity }
+            }
+            return false
         }
-        if marks.close >= 0 && marks.close < vocab { scores[marks.close] = -.infinity }
-        for k in 0..<marks.opens.count {
-            // A kind with no forms, or (unique) with every form written already, cannot open.
-            let exhausted = tries[k].isEmpty
-                || (marks.unique[k] && tries[k].forms[0] & ~(usedForms(of: k, history: history, before: length) & ~TokenTrie.usable) == 0)
-            let t = marks.opens[k]
-            if exhausted && t >= 0 && t < vocab { scores[t] = -.infinity }
-        }
-        if let required = marks.required, !cited, !tries[required].isEmpty, let eos, eos >= 0, eos < vocab {
-            scores[eos] = -.infinity
-        }
-        if let shapes, !Self.atSentenceStart(history: history, length: length, shapes: shapes) {
-            for t in shapes.capitalised where t < vocab { scores[t] = -.infinity }
-        }
-        return false
     }
 
-    /// The forms of kind `kind` that closed spans before position `end` wrote, as a bit set (`TokenTrie.bit`).
-    func usedForms(of kind: Int, history: UnsafePointer<Int>, before end: Int) -> UInt64 {
-        let trie = tries[kind]
-        var used: UInt64 = 0
-        var node = -1  // -1: not inside a span of this kind
-        var p = 1
-        while p < end {
-            let t = history[p]
-            if t == marks.opens[kind] {
-                node = 0
-            } else if t == marks.close {
-                if node >= 0, trie.terminal[node] >= 0 { used |= TokenTrie.bit(trie.terminal[node]) }
-                node = -1
-            } else if marks.opens.contains(t) {
-                node = -1  // a span of another kind
-            } else if node >= 0 {
-                node = trie.child(of: node, token: t)
-                if node < 0 { node = -2 }  // left the trie: this span writes no form
-            }
-            p += 1
-        }
-        return used
+    /// The span kind a token opens, if it is an opening mark.
+    @inline(__always)
+    func openKind(_ token: Int) -> Int? {
+        for k in 0..<marks.opens.count where marks.opens[k] == token { return k }
+        return nil
     }
 
     /// Whether the next word may be capitalised: no text token yet, or the last one ends a sentence.
@@ -162,7 +137,7 @@ public struct EntityConstraints: Sendable, Equatable {
 /// (ascending) leading to `targets[…]`; node 0 is the root. A sequence belongs to a form (its variants
 /// share one): `terminal[n]` is the form a sequence ending at `n` writes (-1: none), `forms[n]` the bit set
 /// of the forms below `n` (form `f` → bit `min(f, 63)`; bit 63 is never counted as used).
-public struct TokenTrie: Sendable, Equatable {
+public struct SpanTrie: Sendable, Equatable {
     var starts: [Int]
     var tokens: [Int]
     var targets: [Int]

@@ -32,7 +32,7 @@ public final class InferenceThread: Sendable {
     /// `constrained`: a student trained with grounding marks decodes under them (GROUNDING.md).
     public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true) async throws(ExplainError) {
         let jobs = self.jobs
-        let (stream, report) = AsyncStream<Result<(String, StudentManifest, Bool, Bool), ExplainError>>.makeStream()
+        let (stream, report) = AsyncStream<Result<Loaded, ExplainError>>.makeStream()
         thread = IOThread(name: "prism-inference") {
             let model: StudentModel
             do {
@@ -46,7 +46,8 @@ public final class InferenceThread: Sendable {
                 report.finish()
                 return
             }
-            report.yield(.success((model.modelID, model.manifest, model.generator.model.users != nil, model.isMarked && constrained)))
+            report.yield(.success(Loaded(modelID: model.modelID, manifest: model.manifest, hasUserEmbeddings: model.generator.model.users != nil,
+                                         constrainsSpans: model.isMarked && constrained)))
             report.finish()
             while true {
                 jobs.signal.wait()
@@ -59,17 +60,25 @@ public final class InferenceThread: Sendable {
                 job.continuation.resume(returning: model.explain(job.batch))
             }
         }
-        var loaded: Result<(String, StudentManifest, Bool, Bool), ExplainError> = .failure(.brokenModel(folder: folder, reason: "the inference thread ended"))
+        var loaded: Result<Loaded, ExplainError> = .failure(.brokenModel(folder: folder, reason: "the inference thread ended"))
         for await value in stream { loaded = value }
         switch loaded {
-        case .success(let (id, manifest, users, grounded)):
-            modelID = id
-            self.manifest = manifest
-            hasUserEmbeddings = users
-            constrainsSpans = grounded
+        case .success(let model):
+            modelID = model.modelID
+            manifest = model.manifest
+            hasUserEmbeddings = model.hasUserEmbeddings
+            constrainsSpans = model.constrainsSpans
         case .failure(let error):
             throw error
         }
+    }
+
+    /// What the inference thread reports once the model has loaded.
+    struct Loaded: Sendable {
+        var modelID: String
+        var manifest: StudentManifest
+        var hasUserEmbeddings: Bool
+        var constrainsSpans: Bool
     }
 
     /// Runs a batch on the inference thread.

@@ -220,11 +220,6 @@ public final class StudentModel {
         return tokenizer.decode(plain).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// The text of generated ids with their grounding marks (for debugging and tests).
-    func markedText(_ ids: ArraySlice<Int>) -> String {
-        tokenizer.decode(Array(ids), skipSpecialTokens: false)
-    }
-
     /// Whether the student was trained with grounding marks.
     public var isMarked: Bool { grounded != nil }
 

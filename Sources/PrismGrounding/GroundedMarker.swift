@@ -7,10 +7,12 @@ public struct GroundedMarker: Sendable {
 
     public init(checker: GroundingChecker) { self.checker = checker }
 
-    /// A marked golden, and why it is unmarkable (the checker's problems; empty when fully grounded).
+    /// A marked golden, and why it is unmarkable (the checker's problems and their kinds; empty when
+    /// fully grounded).
     public struct Result: Sendable, Equatable {
         public var marked: String
         public var problems: [String]
+        public var problemKinds: [String]
         public var markable: Bool { problems.isEmpty }
     }
 
@@ -44,7 +46,7 @@ public struct GroundedMarker: Sendable {
             cursor = end
         }
         out.append(contentsOf: scalars[cursor...])
-        return Result(marked: String(out), problems: report.problems)
+        return Result(marked: String(out), problems: report.problems, problemKinds: report.problemKinds)
     }
 
     /// The span a mention becomes, with the form it is written as; nil to leave it unmarked.

@@ -79,6 +79,17 @@ public struct GroundingReport: Sendable, Codable, Hashable {
 
     public var falseClaims: [Claim] { claims.filter { !$0.holds } }
 
+    /// The kinds of problem the explanation has, each once: "item not named", "wrong title",
+    /// "unsupported span", "false claim" (empty when it is fully grounded).
+    public var problemKinds: [String] {
+        var kinds: [String] = []
+        if !itemNamed { kinds.append("item not named") }
+        if !wrongTitles.isEmpty { kinds.append("wrong title") }
+        if !unsupportedSpans.isEmpty { kinds.append("unsupported span") }
+        if !falseClaims.isEmpty { kinds.append("false claim") }
+        return kinds
+    }
+
     /// Why the explanation is not fully grounded, one line per problem (empty when it is).
     public var problems: [String] {
         var lines: [String] = []

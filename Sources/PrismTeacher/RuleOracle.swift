@@ -38,8 +38,7 @@ public struct RuleOracle: TeacherBackend {
 
     /// The explanation and the evidence it rests on.
     public func explain(_ prompt: TeacherPrompt) -> (text: String, evidence: [Evidence]) {
-        let (text, evidence) = compose(prompt, mark: { _, name in name })
-        return (text, evidence)
+        compose(prompt) { _, name in name }
     }
 
     /// The explanation with its grounding marks (GROUNDING.md), written as it is composed: every title,

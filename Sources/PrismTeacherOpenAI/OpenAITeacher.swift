@@ -82,9 +82,9 @@ public struct OpenAITeacher: TeacherBackend {
         let timeout = min(configuration.requestTimeout, .seconds(10))
         let client = client
         let prepared = request
-        guard let data = try? await Self.withTimeout(timeout, {
+        guard let data = try? await Self.withTimeout(timeout, { () -> Data? in
             let head = try await client.execute(prepared, deadline: .now() + .nanoseconds(Self.nanoseconds(timeout)))
-            guard head.status == .ok else { throw AttemptTimedOut() }
+            guard head.status == .ok else { return nil }
             return Data(try await head.body.collect(upTo: 1 << 20).readableBytesView)
         }), let list = try? JSONDecoder().decode(ModelList.self, from: data) else { return nil }
         return list.data.map(\.id)

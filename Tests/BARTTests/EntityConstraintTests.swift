@@ -178,7 +178,7 @@ final class EntityConstraintTests: XCTestCase {
     }
 
     func testTrieContinuations() {
-        let trie = TokenTrie([[40, 41, 42], [43], [40, 44], [40, 41]])
+        let trie = SpanTrie([[40, 41, 42], [43], [40, 44], [40, 41]])
         var scores = [Float](repeating: 0, count: 50)
         scores.withUnsafeMutableBufferPointer { s in
             let constraints = EntityConstraints(marks: Self.marks, sequences: [[[40, 41, 42], [43], [40, 44], [40, 41]], [], []])
@@ -191,7 +191,7 @@ final class EntityConstraintTests: XCTestCase {
         }
         XCTAssertEqual(scores.indices.filter { scores[$0] > -.infinity }, [8, 42])
         XCTAssertFalse(trie.isEmpty)
-        XCTAssertTrue(TokenTrie([[]]).isEmpty)
+        XCTAssertTrue(SpanTrie([[]]).isEmpty)
         // Outside a span: no close, no opening of an empty kind, no end before the item.
         var outside = [Float](repeating: 0, count: 50)
         outside.withUnsafeMutableBufferPointer { s in
