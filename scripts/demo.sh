@@ -18,7 +18,7 @@ out=${PRISM_OUT:-out/demo}
 data_dir=${PRISM_DATA:-../shared/data/ml-100k}
 distill_samples=${PRISM_DISTILL_SAMPLES:-0}     # 0: every sample
 train_samples=${PRISM_TRAIN_SAMPLES:-40000}
-train_minutes=${PRISM_TRAIN_MINUTES:-8}
+train_minutes=${PRISM_TRAIN_MINUTES:-6}
 # Items of history per sample. The teacher's prompt and the student's input show the same items, so
 # every film a golden explanation names is in the student's input: 10 items render to ~390 student
 # tokens (p99 ~480), inside the 448-token input budget for most samples (the oldest are dropped
