@@ -70,11 +70,15 @@ let package = Package(
             ]
         ),
 
+        // CURVE key files, allow-lists of keys with their services, and the ZAP decision.
+        .target(name: "PrismSecurity", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "PrismSecurityTests", dependencies: ["PrismSecurity", "ZeroMQ"]),
+
         // The broker: a pure routing state machine plus the socket loop that drives it.
         .target(
             name: "PrismBroker",
             dependencies: [
-                "ZeroMQ", "PrismWire",
+                "ZeroMQ", "PrismWire", "PrismSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,7 +116,7 @@ let package = Package(
         .target(
             name: "PrismDistill",
             dependencies: [
-                "PrismData", "PrismGrounding", "PrismTeacher", "PrismClient", "PrismWire",
+                "PrismData", "PrismGrounding", "PrismTeacher", "PrismClient", "PrismWire", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -139,7 +143,7 @@ let package = Package(
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
                 "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench", "Tokenizers",
-                "PrismEval", "PrismGrounding",
+                "PrismEval", "PrismGrounding", "PrismSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,14 +155,16 @@ let package = Package(
         .target(name: "PrismTestSupport", path: "Tests/PrismTestSupport"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "PrismWireTests", dependencies: ["PrismWire"]),
-        .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire", "PrismTestSupport"]),
+        .testTarget(name: "PrismClientTests", dependencies: ["PrismClient", "PrismWire", "ZeroMQ"]),
+        .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire", "PrismSecurity", "PrismTestSupport"]),
         .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker", "PrismTestSupport"]),
         .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "PrismTeacher", "Generation",
                                                              "PrismGrounding", "SafeTensors", "PrismTestSupport"]),
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismGrounding", "PrismTeacher", "PrismWire"]),
         .testTarget(
             name: "FleetTests",
-            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismData", "PrismCLI"]
+            dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismData", "PrismCLI",
+                           "PrismSecurity"]
         ),
 
         // MARK: Data

@@ -18,7 +18,7 @@ out=${PRISM_OUT:-out/demo}
 data_dir=${PRISM_DATA:-../shared/data/ml-100k}
 distill_samples=${PRISM_DISTILL_SAMPLES:-0}     # 0: every sample
 train_samples=${PRISM_TRAIN_SAMPLES:-40000}
-train_minutes=${PRISM_TRAIN_MINUTES:-6}
+train_minutes=${PRISM_TRAIN_MINUTES:-5}
 # Items of history per sample. The teacher's prompt and the student's input show the same items, so
 # every film a golden explanation names is in the student's input: 10 items render to ~390 student
 # tokens (p99 ~480), inside the 448-token input budget for most samples (the oldest are dropped
@@ -31,15 +31,19 @@ mkdir -p "$out"
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 started=$(date +%s)
 
-log "set-up: system packages, Python (PyTorch for training), release build"
-scripts/setup-system.sh
-python=$(scripts/setup-python.sh --train | tail -n 1)
-swift build -c release --product prism 2>&1 | tail -n 1
-prism=.build/release/prism
-
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
+
+log "set-up: system packages, Python (PyTorch for training) while the release build runs"
+scripts/setup-system.sh
+# The PyTorch download is network-bound and the build CPU-bound: they run side by side, and
+# training waits for the first.
+scripts/setup-python.sh --train >"$out/python-path" 2>"$out/setup-python.log" &
+python_setup=$!
+pids+=($python_setup)
+swift build -c release --product prism 2>&1 | tail -n 1
+prism=.build/release/prism
 
 log "1. data: $data_dir"
 $prism data prepare --dataset ml-100k --input "$data_dir" --output "$out/data" --history "$history"
@@ -56,6 +60,8 @@ done
 limit=(); [ "$distill_samples" -gt 0 ] && limit=(--limit "$distill_samples")
 $prism distill --data "$out/data" --output "$out/distill" --broker "$fe" "${limit[@]}" --log-level warning
 
+wait "$python_setup" || { cat "$out/setup-python.log" >&2; echo "Python set-up failed" >&2; exit 1; }
+python=$(tail -n 1 "$out/python-path")
 log "3. training the student on the marked goldens (GROUNDING.md; from scratch, CPU, at most $train_minutes minutes)"
 "$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
   --output "$out/student" --from-scratch --max-minutes "$train_minutes" --max-train-samples "$train_samples" \

@@ -1,3 +1,4 @@
+import PrismSecurity
 import PrismWire
 
 /// Everything that shapes the broker's routing decisions. Times are in milliseconds.
@@ -26,6 +27,9 @@ public struct BrokerConfiguration: Sendable, Equatable {
     /// Bytes the replay cache may hold (reply bodies and messages, plus 256 per entry); the oldest
     /// entries go first. A reply larger than this is not kept (a re-send of it runs again).
     public var replayCacheBytes: Int = 64 << 20
+    /// Under CURVE: which client keys may call which services, and which worker keys may register
+    /// for which (nil: no authorization; every peer may do everything).
+    public var access: AccessPolicy?
     /// Largest body frame accepted from a client or worker; larger gets RESOURCE_EXHAUSTED.
     public var maxBodyBytes: Int = defaultMaxBodyBytes
 

@@ -17,12 +17,29 @@ final class BrokerMetrics {
     private let workersLost = Counter(label: "prism_broker_workers_lost_total")
     private let unroutable = Counter(label: "prism_broker_unroutable_sends_total")
     private var malformed: [String: Counter] = [:]
+    private var authentications: [String: Counter] = [:]
+    private let refusedWorkers = Counter(label: "prism_broker_workers_refused_total")
+    /// Service names are chosen by clients: the first `maxServiceLabels` distinct names get their own
+    /// series, any later one is counted under `(other)`, so that no input grows the metrics unbounded.
+    static let maxServiceLabels = 256
+    static let otherService = "(other)"
+    private var serviceLabels: Set<String> = []
 
-    func requestReceived(service: String) {
+    /// The label under which `service` is counted.
+    func label(_ service: String) -> String {
+        if serviceLabels.contains(service) { return service }
+        guard serviceLabels.count < Self.maxServiceLabels else { return Self.otherService }
+        serviceLabels.insert(service)
+        return service
+    }
+
+    func requestReceived(service name: String) {
+        let service = label(name)
         cached(&requests, service) { Counter(label: "prism_broker_requests_total", dimensions: [("service", service)]) }.increment()
     }
 
-    func replied(service: String, code: StatusCode, elapsedMs: Int64) {
+    func replied(service name: String, code: StatusCode, elapsedMs: Int64) {
+        let service = label(name)
         // Two levels, so that the hot path builds no key string per reply.
         let counter: Counter
         if let known = replies[service]?[code] {
@@ -37,7 +54,8 @@ final class BrokerMetrics {
 
     func record(_ event: BrokerEvent) {
         switch event {
-        case .redispatched(_, let service, _):
+        case .redispatched(_, let name, _):
+            let service = label(name)
             cached(&redispatches, service) { Counter(label: "prism_broker_redispatches_total", dimensions: [("service", service)]) }.increment()
         case .retryAbsorbed: retriesAbsorbed.increment()
         case .replayed: replayed.increment()
@@ -56,10 +74,19 @@ final class BrokerMetrics {
 
     func unroutableSend() { unroutable.increment() }
 
+    func authenticated(domain: String, admitted: Bool) {
+        let result = admitted ? "admitted" : "refused"
+        cached(&authentications, domain + "\u{0}" + result) {
+            Counter(label: "prism_broker_authentications_total", dimensions: [("domain", domain), ("result", result)])
+        }.increment()
+    }
+
+    func workerRefused() { refusedWorkers.increment() }
+
     /// Publishes queue depth, in-flight count and live workers of every service.
     func publish(_ health: HealthReply) {
         for service in health.services {
-            let name = service.service
+            let name = label(service.service)
             cached(&queueDepth, name) { Gauge(label: "prism_broker_queue_depth", dimensions: [("service", name)]) }.record(Int(service.queued))
             cached(&inFlight, name) { Gauge(label: "prism_broker_in_flight", dimensions: [("service", name)]) }.record(Int(service.inFlight))
             cached(&workers, name) { Gauge(label: "prism_broker_workers", dimensions: [("service", name)]) }.record(Int(service.workers))

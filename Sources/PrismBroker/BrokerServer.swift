@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PrismSecurity
 import PrismWire
 import Synchronization
 import ZeroMQ
@@ -9,12 +10,15 @@ public enum BrokerError: Error, CustomStringConvertible {
     case bindFailed(endpoint: String, ZeroMQError)
     case alreadyStarted
     case socket(ZeroMQError)
+    /// CURVE needs both the broker's key pair and an access policy, or neither.
+    case incompleteSecurity(String)
 
     public var description: String {
         switch self {
         case .bindFailed(let endpoint, let error): return "cannot bind \(endpoint): \(error)"
         case .alreadyStarted: return "the broker was already started"
         case .socket(let error): return "socket error: \(error)"
+        case .incompleteSecurity(let text): return "incomplete CURVE set-up: \(text)"
         }
     }
 }
@@ -35,6 +39,9 @@ public final class BrokerServer: Sendable {
     public let configuration: BrokerConfiguration
     public let frontend: String
     public let backend: String
+    /// The broker's CURVE key pair: both sockets are CURVE servers and `configuration.access` decides
+    /// who gets in (nil: plain sockets, no authentication).
+    public let curve: CurveKeyPair?
     let context: Context
     let logger: Logger
     let mailbox: Mailbox<Command>
@@ -43,9 +50,15 @@ public final class BrokerServer: Sendable {
     /// - Parameters:
     ///   - frontend: where clients connect, e.g. `tcp://*:5555`, `ipc:///tmp/prism-fe`, `inproc://fe`.
     ///   - backend: where workers connect.
-    ///   - context: share one with in-process peers to use `inproc://` endpoints.
+    ///   - curve: the broker's key pair; then `configuration.access` must be set too.
+    ///   - context: share one with in-process peers to use `inproc://` endpoints (one CURVE broker per
+    ///     context: its ZAP handler owns the context's ZAP endpoint).
     public init(configuration: BrokerConfiguration = BrokerConfiguration(), frontend: String, backend: String,
-                context: Context? = nil, logger: Logger = Logger(label: "prism.broker")) throws {
+                curve: CurveKeyPair? = nil, context: Context? = nil, logger: Logger = Logger(label: "prism.broker")) throws {
+        if (curve == nil) != (configuration.access == nil) {
+            throw BrokerError.incompleteSecurity(curve == nil ? "an access policy without the broker's key pair" : "the broker's key pair without an access policy")
+        }
+        self.curve = curve
         self.configuration = configuration
         self.frontend = frontend
         self.backend = backend
@@ -92,6 +105,8 @@ public final class BrokerServer: Sendable {
 final class BrokerLoop {
     let frontend: Socket
     let backend: Socket
+    /// The ZAP handler's socket when CURVE is on: libzmq asks it about every handshake.
+    let zap: Socket?
     let endpoints: BrokerServer.Endpoints
     let mailbox: Mailbox<BrokerServer.Command>
     let logger: Logger
@@ -116,9 +131,24 @@ final class BrokerLoop {
                 try socket.setMaxMessageSize(hardLimit)
                 try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
             }
-            // Clients keep their routing id across reconnects (requests are scoped to it): a
-            // reconnection takes the id over from the connection it replaces.
-            try frontend.setRouterHandover(true)
+            if let curve = server.curve {
+                // The ZAP endpoint is bound before any CURVE socket, so no handshake goes unchecked.
+                let handler = try server.context.socket(.rep)
+                try handler.bind(ZAP.endpoint)
+                zap = handler
+                try frontend.makeCurveServer(secretKey: curve.secretKey, zapDomain: AccessPolicy.clientDomain)
+                try backend.makeCurveServer(secretKey: curve.secretKey, zapDomain: AccessPolicy.workerDomain)
+                // Requests are scoped to (routing id, key), so a routing id that leaked cannot be
+                // taken over by another key while its connection lives; ZMTP heartbeats drop dead
+                // connections, so a reconnecting client gets its id back within seconds.
+                try frontend.setRouterHandover(false)
+                try frontend.setHeartbeats(intervalMs: 1_000, timeoutMs: 3_000)
+            } else {
+                zap = nil
+                // Clients keep their routing id across reconnects (requests are scoped to it): a
+                // reconnection takes the id over from the connection it replaces.
+                try frontend.setRouterHandover(true)
+            }
         } catch {
             throw BrokerError.socket(error)
         }
@@ -137,6 +167,7 @@ final class BrokerLoop {
         let frontendIndex = poller.add(frontend)
         let backendIndex = poller.add(backend)
         let mailboxIndex = poller.add(fileDescriptor: mailbox.wakeup.readDescriptor)
+        let zapIndex = zap.map { poller.add($0) }
         logger.info("broker routing", metadata: ["frontend": "\(endpoints.frontend)", "backend": "\(endpoints.backend)"])
         while true {
             var now = unixTimeMs()
@@ -156,6 +187,7 @@ final class BrokerLoop {
                     }
                 }
             }
+            if let zapIndex, poller.isReadable(zapIndex) { answerZAP() }
             if poller.isReadable(backendIndex) { drainBackend() }
             if poller.isReadable(frontendIndex) { drainFrontend() }
             now = unixTimeMs()
@@ -171,13 +203,35 @@ final class BrokerLoop {
         }
         frontend.close()
         backend.close()
+        zap?.close()
+    }
+
+    /// Answers libzmq's pending authentication questions (one per CURVE handshake).
+    func answerZAP() {
+        guard let zap, let access = state.configuration.access else { return }
+        for _ in 0..<64 {
+            guard let frames = try? zap.receive(dontWait: true) else { return }
+            guard let request = ZAP.parse(frames) else {
+                try? zap.send(ZAP.malformed())
+                continue
+            }
+            let (reply, admitted) = ZAP.answer(request, policy: access)
+            metrics.authenticated(domain: request.domain, admitted: admitted)
+            logger.debug("ZAP", metadata: ["domain": "\(request.domain)", "admitted": "\(admitted)", "frames": "\(frames.count)"])
+            if !admitted {
+                logger.warning("refused a connection", metadata: [
+                    "domain": "\(request.domain)", "address": "\(request.address)",
+                    "key": "\(request.publicKey ?? "(none: \(request.mechanism))")"])
+            }
+            try? zap.send(reply)
+        }
     }
 
     /// Reads what the clients sent, a bounded batch at a time so the backend is not starved.
     func drainFrontend() {
         for _ in 0..<512 {
-            let frames: [[UInt8]]
-            do { frames = try frontend.receive(dontWait: true) } catch { return }
+            let frames: [[UInt8]], key: String?
+            do { (frames, key) = try frontend.receiveAuthenticated(dontWait: true) } catch { return }
             guard let routing = frames.first else { continue }
             let client = PeerID(routing)
             let now = unixTimeMs()
@@ -193,7 +247,7 @@ final class BrokerLoop {
                         continue
                     }
                 }
-                execute(state.handle(client: client, message, now: now))
+                execute(state.handle(client: client, key: key, message, now: now))
             } catch {
                 metrics.malformedMessage(socket: "frontend", reason: error.metricReason)
                 rejectMalformed(client: client, frames: frames, error)
@@ -216,8 +270,8 @@ final class BrokerLoop {
 
     func drainBackend() {
         for _ in 0..<512 {
-            let frames: [[UInt8]]
-            do { frames = try backend.receive(dontWait: true) } catch { return }
+            let frames: [[UInt8]], key: String?
+            do { (frames, key) = try backend.receiveAuthenticated(dontWait: true) } catch { return }
             guard let routing = frames.first else { continue }
             do {
                 let message = try WorkerMessage.decode(frames.dropFirst(), maxBodyBytes: state.configuration.maxBodyBytes)
@@ -226,10 +280,10 @@ final class BrokerLoop {
                     forwarding = (reply.requestID, frames[3])
                 }
                 defer { forwarding = nil }
-                execute(state.handle(worker: PeerID(routing), message, now: unixTimeMs()))
+                execute(state.handle(worker: PeerID(routing), key: key, message, now: unixTimeMs()))
             } catch {
                 metrics.malformedMessage(socket: "backend", reason: error.metricReason)
-                if case .bodyTooLarge(let bytes, let limit) = error { oversizedReply(frames, routing: routing, bytes: bytes, limit: limit) }
+                if case .bodyTooLarge(let bytes, let limit) = error { oversizedReply(frames, routing: routing, key: key, bytes: bytes, limit: limit) }
             }
         }
     }
@@ -237,12 +291,12 @@ final class BrokerLoop {
     /// A worker's reply over the body limit still answers its request — with RESOURCE_EXHAUSTED and
     /// no body — so the caller learns why at once and the worker's slot is freed (dropping it would
     /// leave the request running until its deadline and the slot taken for good).
-    func oversizedReply(_ frames: [[UInt8]], routing: [UInt8], bytes: Int, limit: Int) {
+    func oversizedReply(_ frames: [[UInt8]], routing: [UInt8], key: String?, bytes: Int, limit: Int) {
         guard case .reply(var reply)? = try? WorkerMessage.decode(frames.dropFirst(), maxBodyBytes: .max) else { return }
         reply.body = Data()
         reply.metadata = [:]
         reply.status = Status(.resourceExhausted, "the worker's reply (\(bytes) bytes) exceeds the broker's \(limit)-byte body limit")
-        execute(state.handle(worker: PeerID(routing), .reply(reply), now: unixTimeMs()))
+        execute(state.handle(worker: PeerID(routing), key: key, .reply(reply), now: unixTimeMs()))
     }
 
     func execute(_ actions: [BrokerAction]) {
@@ -268,6 +322,13 @@ final class BrokerLoop {
             case .disconnect(let worker, let reason):
                 var disconnect = Disconnect()
                 disconnect.reason = reason
+                send(backend, to: worker, BrokerMessage.disconnect(disconnect).frames)
+            case .refuseWorker(let worker, let reason):
+                logger.warning("refused a worker", metadata: ["peer": "\(worker)", "reason": "\(reason)"])
+                metrics.workerRefused()
+                var disconnect = Disconnect()
+                disconnect.reason = reason
+                disconnect.code = .permissionDenied
                 send(backend, to: worker, BrokerMessage.disconnect(disconnect).frames)
             case .event(let event):
                 metrics.record(event)

@@ -3,9 +3,12 @@ import PrismWire
 extension BrokerState {
     // MARK: Workers
 
-    /// A message from a worker on the backend.
-    public mutating func handle(worker id: PeerID, _ message: WorkerMessage, now: Int64) -> [BrokerAction] {
-        guard workers[id] != nil else { return unknownWorker(id, message, now: now) }
+    /// A message from a worker on the backend; `key` is the CURVE key its connection authenticated
+    /// with (nil on a plain socket).
+    public mutating func handle(worker id: PeerID, key: String? = nil, _ message: WorkerMessage, now: Int64) -> [BrokerAction] {
+        guard let known = workers[id] else { return unknownWorker(id, key: key, message, now: now) }
+        // A routing id taken over by another key is not that worker.
+        guard known.key == key else { return [.event(.unknownWorker(id, command: message.commandName))] }
         workers[id]?.lastSeen = now
         switch message {
         case .ready:
@@ -22,10 +25,10 @@ extension BrokerState {
         }
     }
 
-    mutating func unknownWorker(_ id: PeerID, _ message: WorkerMessage, now: Int64) -> [BrokerAction] {
+    mutating func unknownWorker(_ id: PeerID, key: String?, _ message: WorkerMessage, now: Int64) -> [BrokerAction] {
         switch message {
         case .ready(let ready):
-            return register(id, ready, now: now)
+            return register(id, key: key, ready, now: now)
         case .disconnect:
             return []
         case .heartbeat, .reply:
@@ -35,11 +38,18 @@ extension BrokerState {
         }
     }
 
-    mutating func register(_ id: PeerID, _ ready: Ready, now: Int64) -> [BrokerAction] {
+    mutating func register(_ id: PeerID, key: String? = nil, _ ready: Ready, now: Int64) -> [BrokerAction] {
         guard !ready.service.isEmpty else { return [.disconnect(worker: id, reason: "READY names no service")] }
         guard ready.capacity >= 1 else { return [.disconnect(worker: id, reason: "READY capacity must be at least 1")] }
+        if let access = configuration.access {
+            // A worker receives its service's requests (users' histories): only granted keys serve.
+            guard let key, access.mayServe(key, ready.service) else {
+                let who = key.map { "key \($0.prefix(8))…" } ?? "an unauthenticated worker"
+                return [.refuseWorker(id, reason: "\(who) may not register service '\(ready.service)'")]
+            }
+        }
         let capacity = Int(min(ready.capacity, 4096))
-        workers[id] = WorkerState(service: ready.service, name: ready.workerID, capacity: capacity, lastSeen: now)
+        workers[id] = WorkerState(service: ready.service, key: key, name: ready.workerID, capacity: capacity, lastSeen: now)
         var service = services[ready.service] ?? ServiceState()
         service.lru.append(id)
         service.emptySince = nil

@@ -1,3 +1,4 @@
+import PrismSecurity
 import PrismWire
 
 /// What the broker's socket loop must do after feeding an input to the state machine.
@@ -12,6 +13,8 @@ public enum BrokerAction: Equatable, Sendable {
     case cancel(worker: PeerID, requestID: String)
     case heartbeat(worker: PeerID)
     case disconnect(worker: PeerID, reason: String)
+    /// Refuse a worker for good (its key may not register that service): it must not retry.
+    case refuseWorker(PeerID, reason: String)
     /// Something worth a log line or a metric; nothing to send.
     case event(BrokerEvent)
 }
@@ -33,10 +36,13 @@ public enum BrokerEvent: Equatable, Sendable {
 /// Invariants:
 /// - every request id accepted from a client is answered exactly once (a worker's reply, or the
 ///   broker's own DEADLINE_EXCEEDED / CANCELLED / UNAVAILABLE / RESOURCE_EXHAUSTED);
-/// - a request, its replay and its cancel belong to the client connection (routing id) that sent it:
-///   another client that uses the same request id never receives that reply or cancels that request
-///   (request ids are chosen by clients and are not secrets; a client keeps its routing id across
-///   reconnects, so its own re-sends are still absorbed and answered once);
+/// - a request, its replay and its cancel belong to the client connection (routing id) that sent it,
+///   and under CURVE also to the key it authenticated with: another client that uses the same request
+///   id never receives that reply or cancels that request (request ids are chosen by clients and are
+///   not secrets; a client keeps its routing id across reconnects, so its own re-sends are still
+///   absorbed and answered once);
+/// - under an access policy, a client key only reaches (and sees the health of) the services it is
+///   granted, and a worker key only registers for those it is granted;
 /// - a worker never holds more requests than its declared capacity;
 /// - idle capacity is handed out least-recently-used worker first.
 public struct BrokerState: Sendable {
@@ -60,6 +66,7 @@ public struct BrokerState: Sendable {
     /// A reply kept for re-sends, with the client it belongs to.
     struct Answered: Sendable, ReplayCost {
         var client: PeerID
+        var key: String?
         var reply: Reply
 
         var replayBytes: Int { reply.body.count + reply.status.message.utf8.count + reply.requestID.utf8.count + 256 }
@@ -72,6 +79,8 @@ public struct BrokerState: Sendable {
         }
         var envelope: Envelope
         var client: PeerID
+        /// The CURVE key the client authenticated with (nil without authentication).
+        var key: String?
         var phase: Phase
         var receivedAt: Int64
         /// How many workers it was handed to so far.
@@ -95,6 +104,8 @@ public struct BrokerState: Sendable {
 
     struct WorkerState: Sendable {
         var service: String
+        /// The CURVE key the worker registered with (nil without authentication).
+        var key: String? = nil
         var name: String
         var capacity: Int
         var holding: Set<String> = []
@@ -105,12 +116,13 @@ public struct BrokerState: Sendable {
 
     // MARK: Clients
 
-    /// A request, cancel or health request from a client.
-    public mutating func handle(client: PeerID, _ message: ClientMessage, now: Int64) -> [BrokerAction] {
+    /// A request, cancel or health request from a client; `key` is the CURVE key its connection
+    /// authenticated with (nil on a plain socket).
+    public mutating func handle(client: PeerID, key: String? = nil, _ message: ClientMessage, now: Int64) -> [BrokerAction] {
         switch message {
-        case .request(let envelope): return accept(client: client, envelope, now: now)
-        case .cancel(let cancel): return cancelRequest(cancel.requestID, client: client, now: now)
-        case .health(let request): return [.health(to: client, health(request, now: now))]
+        case .request(let envelope): return accept(client: client, key: key, envelope, now: now)
+        case .cancel(let cancel): return cancelRequest(cancel.requestID, client: client, key: key, now: now)
+        case .health(let request): return [.health(to: client, health(request, visibleTo: key, now: now))]
         }
     }
 
@@ -119,7 +131,7 @@ public struct BrokerState: Sendable {
         [.reply(to: client, Reply(requestID: requestID, status: code, message: message), service: "", elapsedMs: 0)]
     }
 
-    mutating func accept(client: PeerID, _ envelope: Envelope, now: Int64) -> [BrokerAction] {
+    mutating func accept(client: PeerID, key: String? = nil, _ envelope: Envelope, now: Int64) -> [BrokerAction] {
         let id = envelope.requestID
         guard !id.isEmpty else {
             return reject(client: client, requestID: "", code: .invalidArgument, message: "request_id is empty")
@@ -130,38 +142,53 @@ public struct BrokerState: Sendable {
         if let problem = metadataProblem(envelope.metadata) {
             return reject(client: client, requestID: id, code: .invalidArgument, message: problem)
         }
+        if let refusal = authorization(key: key, service: envelope.service) {
+            return reject(client: client, requestID: id, code: refusal.code, message: refusal.message)
+        }
+        // The client's own answered request is replayed, even while another client's request with the
+        // same id runs.
+        if let answered = replay[id], answered.client == client, answered.key == key {
+            return [.event(.replayed(requestID: id)), .reply(to: client, answered.reply, service: envelope.service, elapsedMs: 0)]
+        }
         if let held = requests[id] {
             // A re-send of a request we hold runs once; the same id from another client is refused,
             // and that client learns nothing of the request it names.
-            guard held.client == client else {
+            guard held.client == client, held.key == key else {
                 return reject(client: client, requestID: id, code: .alreadyExists,
                               message: "request id '\(id)' is in use; send each request with a fresh id")
             }
             return [.event(.retryAbsorbed(requestID: id))]
         }
-        if let answered = replay[id], answered.client == client {
-            return [.event(.replayed(requestID: id)), .reply(to: client, answered.reply, service: envelope.service, elapsedMs: 0)]
-        }
         if envelope.deadlineUnixMs != 0 && envelope.deadlineUnixMs <= now {
-            return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
+            return answer(client: client, key: key, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .deadlineExceeded, message: "deadline passed before the broker received the request"))
         }
         let queued = services[envelope.service]?.queued ?? 0
         if queued >= configuration.maxQueuedPerService {
-            return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
+            return answer(client: client, key: key, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .resourceExhausted,
                                 message: "service '\(envelope.service)' has \(queued) requests queued (limit \(configuration.maxQueuedPerService))"))
         }
         if services[envelope.service] == nil, servicesWithoutWorkers >= configuration.maxServicesWithoutWorkers {
-            return answer(client: client, id: id, service: envelope.service, receivedAt: now, now: now,
+            return answer(client: client, key: key, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .unavailable,
                                 message: "no worker for service '\(envelope.service)' (and \(configuration.maxServicesWithoutWorkers) other services without workers have requests waiting)"))
         }
         // In place (the dictionary's modify accessor): a copy would copy the queue on every request.
         services[envelope.service, default: ServiceState(emptySince: now)].enqueue(id)
-        requests[id] = PendingRequest(envelope: envelope, client: client, phase: .queued, receivedAt: now, dispatches: 0)
+        requests[id] = PendingRequest(envelope: envelope, client: client, key: key, phase: .queued, receivedAt: now, dispatches: 0)
         if envelope.deadlineUnixMs != 0 { deadlines.push(at: envelope.deadlineUnixMs, id: id) }
         return dispatch(service: envelope.service, now: now)
+    }
+
+    /// Why a client may not call `service` under the access policy, or nil (always nil without one).
+    func authorization(key: String?, service: String) -> (code: StatusCode, message: String)? {
+        guard let access = configuration.access else { return nil }
+        guard let key else { return (.unauthenticated, "the broker requires CURVE authentication") }
+        guard access.mayCall(key, service) else {
+            return (.permissionDenied, "key \(key.prefix(8))… may not call service '\(service)'")
+        }
+        return nil
     }
 
     /// Why a request's metadata is over the configured bounds, or nil.
@@ -174,8 +201,8 @@ public struct BrokerState: Sendable {
         return nil
     }
 
-    mutating func cancelRequest(_ id: String, client: PeerID, now: Int64) -> [BrokerAction] {
-        guard let request = requests[id], request.client == client else { return [] }
+    mutating func cancelRequest(_ id: String, client: PeerID, key: String? = nil, now: Int64) -> [BrokerAction] {
+        guard let request = requests[id], request.client == client, request.key == key else { return [] }
         var actions: [BrokerAction] = []
         if case .running(let worker) = request.phase {
             actions.append(.cancel(worker: worker, requestID: id))
@@ -184,11 +211,14 @@ public struct BrokerState: Sendable {
         return actions
     }
 
-    func health(_ request: HealthRequest, now: Int64) -> HealthReply {
+    /// Every service's health (for the broker's own metrics), or, for a client (`visibleTo` its key),
+    /// under an access policy only the services that key may call.
+    func health(_ request: HealthRequest, visibleTo key: String?? = nil, now: Int64) -> HealthReply {
         var reply = HealthReply()
         reply.requestID = request.requestID
         reply.uptimeMs = max(0, now - startedAt)
-        let names = request.service.isEmpty ? services.keys.sorted() : [request.service]
+        var names = request.service.isEmpty ? services.keys.sorted() : [request.service]
+        if let viewer = key, configuration.access != nil { names.removeAll { authorization(key: viewer, service: $0) != nil } }
         for name in names {
             var entry = ServiceHealth()
             entry.service = name
@@ -215,14 +245,15 @@ public struct BrokerState: Sendable {
             // The worker keeps the slot until it replies (or dies): its capacity is real.
         }
         pruneIfIdle(name)
-        return answer(client: request.client, id: id, service: name, receivedAt: request.receivedAt, now: now, reply)
+        return answer(client: request.client, key: request.key, id: id, service: name, receivedAt: request.receivedAt, now: now, reply)
     }
 
-    mutating func answer(client: PeerID, id: String, service: String, receivedAt: Int64, now: Int64, _ reply: Reply) -> [BrokerAction] {
+    mutating func answer(client: PeerID, key: String?, id: String, service: String, receivedAt: Int64, now: Int64,
+                         _ reply: Reply) -> [BrokerAction] {
         // A refusal the client may retry later (full queue, no workers) is not remembered:
         // the retry is a new attempt. Everything else is, so a retry gets the same answer.
         if reply.status.code != .resourceExhausted && reply.status.code != .unavailable {
-            replay.insert(Answered(client: client, reply: reply), for: id)
+            replay.insert(Answered(client: client, key: key, reply: reply), for: id)
         }
         return [.reply(to: client, reply, service: service, elapsedMs: max(0, now - receivedAt))]
     }

@@ -22,6 +22,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a request waits for a service with no workers before UNAVAILABLE.") var graceMs: Int64 = 2_000
     @Option(help: "Largest accepted body frame in bytes.") var maxBodyBytes = 4 << 20
     @Option(help: "On shutdown, milliseconds to wait for running requests.") var drainMs: Int64 = 5_000
+    @OptionGroup var security: BrokerSecurityOptions
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -34,7 +35,12 @@ struct BrokerCommand: AsyncParsableCommand {
         config.maxRedispatches = maxRedispatch
         config.unavailableGraceMs = graceMs
         config.maxBodyBytes = maxBodyBytes
-        let server = try BrokerServer(configuration: config, frontend: frontend, backend: backend, logger: logger)
+        let curve = try security.load()
+        config.access = curve?.1
+        if let policy = curve?.1 {
+            logger.info("CURVE on", metadata: ["client_keys": "\(policy.clients.grants.count)", "worker_keys": "\(policy.workers.grants.count)"])
+        }
+        let server = try BrokerServer(configuration: config, frontend: frontend, backend: backend, curve: curve?.0, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: BrokerService(server: server, drainMs: drainMs) { endpoints in
                 // One machine-readable line, for scripts that bind port 0.

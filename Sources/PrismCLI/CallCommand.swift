@@ -10,13 +10,14 @@ struct CallCommand: AsyncParsableCommand {
         abstract: "Call a service through the broker and print the reply body."
     )
 
-    @Option(help: "The broker's frontend endpoint.") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "The broker's frontend endpoint (several, comma-separated: failover in that order).") var broker = "tcp://127.0.0.1:5555"
     @Option(help: "Service to call.") var service = "echo"
     @Option(help: "Method within the service.") var method = ""
     @Option(help: "Request body as text.") var body: String?
     @Option(help: "Read the request body from this file.") var bodyFile: String?
     @Option(name: .customLong("meta"), help: "Metadata key=value (repeatable).") var metadata: [String] = []
     @Option(help: "Deadline in milliseconds from now.") var timeoutMs: Int64 = 10_000
+    @OptionGroup var curve: CurveOptions
 
     func run() async throws {
         Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
@@ -27,7 +28,7 @@ struct CallCommand: AsyncParsableCommand {
         case (nil, nil): payload = Data()
         default: throw ValidationError("give --body or --body-file, not both")
         }
-        let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
+        let client = try PrismClient(configuration: ClientConfiguration(broker: broker, curve: curve.clientKeys()))
         do {
             let result = try await client.call(service: service, method: method, body: payload,
                                                metadata: try parsePairs(metadata, what: "--meta"), timeoutMs: timeoutMs)
@@ -48,13 +49,14 @@ struct HealthCommand: AsyncParsableCommand {
         abstract: "Print the broker's workers, queue depth and in-flight count per service."
     )
 
-    @Option(help: "The broker's frontend endpoint.") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "The broker's frontend endpoint (several, comma-separated: failover in that order).") var broker = "tcp://127.0.0.1:5555"
     @Option(help: "Only this service.") var service = ""
     @Option(help: "Milliseconds to wait for the broker.") var timeoutMs: Int64 = 2_000
+    @OptionGroup var curve: CurveOptions
 
     func run() async throws {
         Telemetry.bootstrap(logLevel: .warning)  // logs to stderr, never into the output
-        let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
+        let client = try PrismClient(configuration: ClientConfiguration(broker: broker, curve: curve.clientKeys()))
         guard let health = await client.health(service: service, timeoutMs: timeoutMs) else {
             await client.close()
             FileHandle.standardError.write(Data("prism health: no answer from \(broker) within \(timeoutMs) ms\n".utf8))

@@ -15,7 +15,7 @@ struct DistillCommand: AsyncParsableCommand {
 
     @Option(help: "Folder with samples.jsonl and catalog.jsonl (from `prism data prepare`).") var data = "out/data"
     @Option(help: "Output folder (results.jsonl, distilled.jsonl, summary.json).") var output = "out/distill"
-    @Option(help: "The broker's frontend endpoint.") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "The broker's frontend endpoint (several, comma-separated: failover in that order).") var broker = "tcp://127.0.0.1:5555"
     @Option(help: "The teacher service.") var service = "teacher"
     @Option(help: "Splits to distill, comma-separated.") var splits = "train,valid,test"
     @Option(help: "Only the first N samples.") var limit: Int?
@@ -37,6 +37,7 @@ struct DistillCommand: AsyncParsableCommand {
     var retryTransient = true
     @Option(help: "Goldens the grounding checker does not find fully grounded: keep (with only their grounded spans marked) or drop.")
     var unmarkable = "keep"
+    @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -52,6 +53,7 @@ struct DistillCommand: AsyncParsableCommand {
                                      catalog: folder.appendingPathComponent("catalog.jsonl"),
                                      output: URL(fileURLWithPath: output), broker: broker)
         options.service = service
+        options.curve = try curve.clientKeys()
         options.splits = Set(try splits.split(separator: ",").map {
             guard let split = Split(rawValue: String($0)) else { throw ValidationError("unknown split '\($0)'") }
             return split

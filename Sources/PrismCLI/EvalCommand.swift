@@ -36,6 +36,7 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(help: "How to call the service, comma-separated: served (the replies as served, the grounding guard on), student (allow_ungrounded: the student's own first explanations, named NAME-student) and free (the student's own text decoded without grounding constraints, named NAME-free; the same as student for an unmarked student).")
     var modes = "served,student"
     @Option(help: "The broker's frontend endpoint (with --service).") var broker = "tcp://127.0.0.1:5555"
+    @OptionGroup var curve: CurveOptions
     @Option(help: "Which split.") var split = "test"
     @Option(help: "Cases, spread over the split (0: all).") var count = 300
     @Option(help: "Share of the service's cases sent as users nobody has seen (cold start), 0–1.") var unknownUsers = 0.2
@@ -81,7 +82,7 @@ struct EvalRunCommand: AsyncParsableCommand {
             systems.append(SystemOutputs(name: name, texts: try EvalInputs.readOutputs(URL(fileURLWithPath: path))))
         }
         if let service {
-            let caller = ServiceCaller(broker: broker, service: service, timeoutMs: timeoutMs, concurrency: concurrency)
+            let caller = ServiceCaller(broker: broker, curve: try curve.clientKeys(), service: service, timeoutMs: timeoutMs, concurrency: concurrency)
             for mode in modes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard ["served", "student", "free"].contains(mode) else { throw ValidationError("unknown mode '\(mode)' (served, student, free)") }
                 let name = mode == "served" ? serviceName : "\(serviceName)-\(mode)"

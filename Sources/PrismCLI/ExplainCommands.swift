@@ -12,7 +12,8 @@ struct ExplainCommand: AsyncParsableCommand {
         abstract: "Ask the prism.explain service why ITEM suits USER, given their history."
     )
 
-    @Option(help: "The broker's frontend endpoint.") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "The broker's frontend endpoint (several, comma-separated: failover in that order).") var broker = "tcp://127.0.0.1:5555"
+    @OptionGroup var curve: CurveOptions
     @Option(help: "The service.") var service = "prism.explain"
     @Option(help: "The user id.") var user: String
     @Option(help: "History item ids, oldest first, comma-separated.") var history = ""
@@ -25,7 +26,7 @@ struct ExplainCommand: AsyncParsableCommand {
         request.userID = user
         request.historyItemIds = history.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         request.itemID = item
-        let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
+        let client = try PrismClient(configuration: ClientConfiguration(broker: broker, curve: curve.clientKeys()))
         do {
             let result = try await client.call(service: service, body: try request.serializedData(), timeoutMs: timeoutMs)
             let reply = try ExplainReply(serializedBytes: result.body)
@@ -49,7 +50,8 @@ struct ReplayCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Folder with samples.jsonl and catalog.jsonl.") var data = "out/data"
-    @Option(help: "The broker's frontend endpoint.") var broker = "tcp://127.0.0.1:5555"
+    @Option(help: "The broker's frontend endpoint (several, comma-separated: failover in that order).") var broker = "tcp://127.0.0.1:5555"
+    @OptionGroup var curve: CurveOptions
     @Option(help: "The service.") var service = "prism.explain"
     @Option(help: "Which split's pairs to replay.") var split = "test"
     @Option(help: "Requests to send.") var count = 40
@@ -81,7 +83,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let step = max(1, samples.count / max(1, count))
         let chosen = stride(from: 0, to: samples.count, by: step).prefix(count).map { samples[$0] }
         let requests: [(Sample, String)] = chosen.enumerated().map { i, s in (s, i >= chosen.count - unknownUsers ? "new-user-\(i)" : s.userID) }
-        let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
+        let client = try PrismClient(configuration: ClientConfiguration(broker: broker, curve: curve.clientKeys()))
         let start = Date()
         let rows = try await withThrowingTaskGroup(of: (Int, Row).self) { group in
             var next = 0, rows = [Row?](repeating: nil, count: requests.count)

@@ -4,11 +4,12 @@ import PrismData
 import PrismEval
 import PrismExplain
 import PrismWire
+import ZeroMQ
 
 /// Calls a prism.explain service for every case (some as unknown users), and for probes the same
 /// request as an unknown and as another real user.
 struct ServiceCaller {
-    var broker: String, service: String, timeoutMs: Int64, concurrency: Int
+    var broker: String, curve: CurveClientKeys?, service: String, timeoutMs: Int64, concurrency: Int
 
     struct Collected {
         var outputs: SystemOutputs
@@ -36,7 +37,7 @@ struct ServiceCaller {
             calls.append((c.sample, "new-user-probe-\(k)", .probe(k, 1)))
             calls.append((c.sample, other == c.sample.userID ? "\(other)-other" : other, .probe(k, 2)))
         }
-        let client = try PrismClient(configuration: ClientConfiguration(broker: broker))
+        let client = try PrismClient(configuration: ClientConfiguration(broker: broker, curve: curve))
         let progress = EvalProgress(total: calls.count)
         var texts: [String: String] = [:], users: [String: String] = [:], latencies: [Double] = []
         var probeTexts = [[String?]](repeating: [nil, nil, nil], count: probed.count)

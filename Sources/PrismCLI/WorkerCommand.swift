@@ -16,7 +16,8 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Run a stateless worker that serves one service through the broker."
     )
 
-    @Option(help: "The broker's backend endpoint.") var broker = "tcp://127.0.0.1:5556"
+    @Option(help: "The broker's backend endpoint; several, separated by commas, to register with each (failover).")
+    var broker = "tcp://127.0.0.1:5556"
     @Option(help: "The service name to register.") var service = "echo"
     @Option(help: "The handler: echo, sleep, teacher, explain (default: from the service name — teacher, prism.explain…, sleep — else echo).") var handler: String?
     @Option(help: "For --handler explain: the exported student folder (config.json, model.safetensors, tokenizer.json, ...).")
@@ -51,6 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
     var metricsHost = "127.0.0.1"
+    @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions
 
     /// The handler a service name implies when --handler is not given: "teacher", "prism.explain…",
@@ -106,11 +108,19 @@ struct WorkerCommand: AsyncParsableCommand {
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
         }
-        var config = WorkerConfiguration(broker: broker, service: service, capacity: capacity, workerID: id)
-        config.heartbeatIntervalMs = heartbeatMs
-        config.maxBatchWaitMs = batchWaitMs
-        let runtime = try WorkerRuntime(configuration: config, handler: chosen, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        // With several brokers (failover), the worker registers with each: one runtime per broker, all
+        // sharing the handler, so each broker may hand it up to --capacity requests.
+        let endpoints = broker.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !endpoints.isEmpty else { throw ValidationError("--broker names no endpoint") }
+        let keys = try curve.clientKeys()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        for endpoint in endpoints {
+            var config = WorkerConfiguration(broker: endpoint, service: service, capacity: capacity, workerID: id)
+            config.heartbeatIntervalMs = heartbeatMs
+            config.curve = keys
+            config.maxBatchWaitMs = batchWaitMs
+            services.append(.init(service: try WorkerRuntime(configuration: config, handler: chosen, logger: logger)))
+        }
         if metricsPort > 0 {
             services.append(.init(service: MetricsEndpoint(host: metricsHost, port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
         }

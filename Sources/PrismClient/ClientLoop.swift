@@ -2,33 +2,39 @@ import Logging
 import PrismWire
 import ZeroMQ
 
-/// The client's I/O loop: owns the DEALER socket and every pending call. Made before the
-/// thread starts and used only on it (hence the unchecked hand-over).
+/// The client's I/O loop: one DEALER socket per broker endpoint (all connected, so a failover finds a
+/// warm connection), their handshake monitors, and the continuations of the calls. Every decision
+/// is `ClientState`'s; this loop only moves bytes and resumes callers. Made before the thread
+/// starts and used only on it (hence the unchecked hand-over).
 final class ClientLoop: @unchecked Sendable {
-    struct Pending {
-        var envelope: Envelope
-        let continuation: CheckedContinuation<(Reply, Int), Never>
-        var nextResend: Int64
-        var attempts: Int
+    struct Link {
+        let endpoint: String
+        let socket: Socket
+        let monitor: HandshakeMonitor
     }
 
     let configuration: ClientConfiguration
     let context: Context
     let counters: ClientCounters
     let logger: Logger
-    var socket: Socket?
-    var pending: [String: Pending] = [:]
-    var healthWaiters: [String: (deadline: Int64, continuation: CheckedContinuation<HealthReply?, Never>)] = [:]
-    /// Ids answered recently, to count (and drop) a second reply.
-    var answered = Set<String>()
-    var answeredOrder: [String] = []
-    var lastSweep: Int64 = 0
+    var links: [Link] = []
+    var state: ClientState
+    var calls: [String: CheckedContinuation<(Reply, Int), Never>] = [:]
+    var healthCalls: [String: CheckedContinuation<HealthReply?, Never>] = [:]
+    var lastTick: Int64 = 0
 
     init(configuration: ClientConfiguration, context: Context, counters: ClientCounters, logger: Logger) throws {
         self.configuration = configuration
         self.context = context
         self.counters = counters
         self.logger = logger
+        var options = ClientState.Options()
+        options.brokers = configuration.brokers.count
+        options.resendIntervalMs = configuration.resendIntervalMs
+        options.failoverAfterMs = configuration.failoverAfterMs
+        options.pingIntervalMs = max(1, configuration.failoverAfterMs / 4)
+        options.curve = configuration.curve != nil
+        state = ClientState(options: options, now: unixTimeMs())
     }
 
     /// 16 random bytes, the first never zero (libzmq reserves ids starting with a zero byte).
@@ -40,28 +46,36 @@ final class ClientLoop: @unchecked Sendable {
     }
 
     func run(mailbox: Mailbox<PrismClient.Command>) {
-        let socket: Socket
         do {
-            socket = try context.socket(.dealer)
             // The broker scopes requests, replays and cancels to this routing id: random (not
-            // guessable by other clients) and kept across reconnects, so re-sends stay ours.
-            try socket.setRoutingID(Self.randomRoutingID())
-            try socket.setReconnectInterval(milliseconds: 100, max: 1_000)
-            try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
-            try socket.connect(configuration.broker)
+            // guessable by other clients) and kept across reconnects, so re-sends stay ours. The
+            // same id on every broker: a failed-over request is still this client's.
+            let routingID = Self.randomRoutingID()
+            for endpoint in configuration.brokers {
+                let socket = try context.socket(.dealer)
+                try socket.setRoutingID(routingID)
+                try socket.setReconnectInterval(milliseconds: 100, max: 1_000)
+                try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
+                if let curve = configuration.curve { try socket.makeCurveClient(curve) }
+                let monitor = try HandshakeMonitor(watching: socket, context: context)
+                try socket.connect(endpoint)
+                links.append(Link(endpoint: endpoint, socket: socket, monitor: monitor))
+            }
         } catch {
             logger.error("client cannot connect", metadata: ["broker": "\(configuration.broker)", "error": "\(error)"])
             // Answer everything that comes in with UNAVAILABLE until closed.
             failForever(mailbox: mailbox, reason: "cannot connect to \(configuration.broker): \(error)")
             return
         }
-        self.socket = socket
         var poller = Poller()
-        let socketIndex = poller.add(socket)
         let mailboxIndex = poller.add(fileDescriptor: mailbox.wakeup.readDescriptor)
+        for link in links {
+            poller.add(link.socket)
+            poller.add(link.monitor.socket)
+        }
         while true {
             let now = unixTimeMs()
-            let wait = pending.isEmpty && healthWaiters.isEmpty ? 1_000 : max(0, min(lastSweep + 20 - now, 20))
+            let wait = state.isWaiting ? max(0, min(lastTick + 20 - now, 20)) : 1_000
             do { try poller.poll(timeoutMs: Int(wait)) } catch { break }
             if poller.isReadable(mailboxIndex) {
                 for command in mailbox.take() {
@@ -72,11 +86,16 @@ final class ClientLoop: @unchecked Sendable {
                     handle(command)
                 }
             }
-            if poller.isReadable(socketIndex) { drainSocket() }
+            for (index, link) in links.enumerated() {
+                if poller.isReadable(2 + 2 * index) {
+                    for outcome in link.monitor.take() { carry(state.handshake(outcome, broker: index)) }
+                }
+                if poller.isReadable(1 + 2 * index) { drain(link.socket, broker: index) }
+            }
             let later = unixTimeMs()
-            if later - lastSweep >= 20 {
-                lastSweep = later
-                sweep(now: later)
+            if later - lastTick >= 20 {
+                lastTick = later
+                carry(state.tick(now: later))
             }
         }
         shutdown()
@@ -86,101 +105,63 @@ final class ClientLoop: @unchecked Sendable {
         let now = unixTimeMs()
         switch command {
         case .call(let envelope, let continuation):
-            if pending[envelope.requestID] != nil {
-                continuation.resume(returning: (Reply(requestID: envelope.requestID, status: .alreadyExists,
-                    message: "a call with this request id is already running"), 0))
+            let actions = state.call(envelope, now: now)
+            guard calls[envelope.requestID] == nil else {
+                // A second call with a running call's id: the state refused it (ALREADY_EXISTS)
+                // without touching the running one, whose continuation stays.
+                for case .complete(let reply, let attempts) in actions { continuation.resume(returning: (reply, attempts)) }
                 return
             }
-            pending[envelope.requestID] = Pending(envelope: envelope, continuation: continuation,
-                                                   nextResend: now + configuration.resendIntervalMs, attempts: 1)
-            transmit(.request(envelope))
+            calls[envelope.requestID] = continuation
+            carry(actions)
         case .cancel(let id):
-            if pending[id] != nil {
-                var cancel = Cancel()
-                cancel.requestID = id
-                transmit(.cancel(cancel))
-            }
+            carry(state.cancel(id))
         case .health(let request, let deadline, let continuation):
-            healthWaiters[request.requestID] = (deadline, continuation)
-            transmit(.health(request))
+            healthCalls[request.requestID] = continuation
+            carry(state.health(request, deadline: deadline, now: now))
         case .close:
             break
         }
     }
 
-    func transmit(_ message: ClientMessage) {
-        do { try socket?.send(message.frames, dontWait: true) } catch {
-            logger.debug("client send failed: \(error)")  // re-sent at the next interval
+    func carry(_ actions: [ClientState.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let message, let broker):
+                do { try links[broker].socket.send(message.frames, dontWait: true) } catch {
+                    logger.debug("client send failed: \(error)")  // re-sent at the next interval
+                }
+            case .complete(let reply, let attempts):
+                calls.removeValue(forKey: reply.requestID)?.resume(returning: (reply, attempts))
+            case .health(let id, let reply):
+                healthCalls.removeValue(forKey: id)?.resume(returning: reply)
+            case .failedOver(let from, let to, let reason):
+                logger.warning("failing over to another broker", metadata: [
+                    "from": "\(links[from].endpoint)", "to": "\(links[to].endpoint)", "reason": "\(reason)"])
+            }
         }
+        counters.duplicates.store(state.duplicates, ordering: .relaxed)
     }
 
-    func drainSocket() {
+    func drain(_ socket: Socket, broker: Int) {
         for _ in 0..<1_024 {
-            guard let socket else { return }
             let frames: [[UInt8]]
             do { frames = try socket.receive(dontWait: true) } catch { return }
             guard let response = try? ClientResponse.decode(frames[...]) else {
                 logger.warning("malformed message from the broker")
                 continue
             }
-            switch response {
-            case .reply(let reply):
-                if reply.requestID.isEmpty {
-                    logger.warning("broker rejected a message: \(reply.status.code.name): \(reply.status.message)")
-                    continue
-                }
-                if reply.metadata["prism-retry"] == "true", var entry = pending[reply.requestID] {
-                    entry.nextResend = min(entry.nextResend, unixTimeMs() + 100)  // the broker is leaving: try again soon
-                    pending[reply.requestID] = entry
-                    continue
-                }
-                complete(reply.requestID, reply)
-            case .health(let health):
-                healthWaiters.removeValue(forKey: health.requestID)?.continuation.resume(returning: health)
+            if case .reply(let reply) = response, reply.requestID.isEmpty {
+                logger.warning("broker rejected a message: \(reply.status.code.name): \(reply.status.message)")
             }
-        }
-    }
-
-    func complete(_ id: String, _ reply: Reply) {
-        guard let entry = pending.removeValue(forKey: id) else {
-            if answered.contains(id) { counters.duplicates.add(1, ordering: .relaxed) }
-            return
-        }
-        answered.insert(id)
-        answeredOrder.append(id)
-        if answeredOrder.count > 100_000 {
-            for old in answeredOrder.prefix(50_000) { answered.remove(old) }
-            answeredOrder.removeFirst(50_000)
-        }
-        entry.continuation.resume(returning: (reply, entry.attempts))
-    }
-
-    /// Deadlines and re-sends.
-    func sweep(now: Int64) {
-        for (id, entry) in pending {
-            if entry.envelope.deadlineUnixMs != 0 && now >= entry.envelope.deadlineUnixMs {
-                complete(id, Reply(requestID: id, status: .deadlineExceeded,
-                                   message: "no reply within the deadline (\(entry.attempts) attempts)"))
-            } else if now >= entry.nextResend {
-                var next = entry
-                next.attempts += 1
-                next.envelope.attempt = UInt32(next.attempts)
-                next.nextResend = now + configuration.resendIntervalMs
-                pending[id] = next
-                transmit(.request(next.envelope))
-            }
-        }
-        for (id, waiter) in healthWaiters where now >= waiter.deadline {
-            healthWaiters.removeValue(forKey: id)?.continuation.resume(returning: nil)
+            carry(state.received(response, from: broker, now: unixTimeMs()))
         }
     }
 
     func shutdown() {
-        for (id, _) in pending { complete(id, Reply(requestID: id, status: .cancelled, message: "the client was closed")) }
-        for (_, waiter) in healthWaiters { waiter.continuation.resume(returning: nil) }
-        healthWaiters.removeAll()
-        socket?.close()
-        socket = nil
+        carry(state.close())
+        for link in links { link.socket.close() }
+        links.removeAll()
     }
 
     func failForever(mailbox: Mailbox<PrismClient.Command>, reason: String) {

@@ -29,6 +29,8 @@ public enum PrismClientError: Error, CustomStringConvertible, Equatable {
             case .invalidArgument: hint = "the request was rejected as invalid"
             case .cancelled: hint = "the request was cancelled"
             case .notFound: hint = "something the request names does not exist"
+            case .unauthenticated: hint = "the broker did not accept this client's security (CURVE keys)"
+            case .permissionDenied: hint = "this client's key may not call that service"
             case .internal: hint = "the worker failed while handling the request"
             default: hint = "the request failed"
             }
@@ -41,15 +43,27 @@ public enum PrismClientError: Error, CustomStringConvertible, Equatable {
 
 /// How a client talks to the broker. Times are in milliseconds.
 public struct ClientConfiguration: Sendable {
-    /// The broker's frontend, e.g. `tcp://127.0.0.1:5555`.
+    /// The broker's frontend, e.g. `tcp://127.0.0.1:5555`; or several brokers' frontends separated by
+    /// commas: requests go to the first until it stops answering, then to the next (failover).
     public var broker: String
     /// Deadline of calls that give none.
     public var defaultTimeoutMs: Int64 = 30_000
     /// Re-send an unanswered request (same id) this often: it survives a broker restart, and the
     /// broker absorbs the copies of a request it already holds.
     public var resendIntervalMs: Int64 = 1_000
+    /// With several brokers: how long the active broker may stay silent while calls wait (it is
+    /// pinged meanwhile) before the next one takes over.
+    public var failoverAfterMs: Int64 = 2_000
+    /// CURVE: the broker's public key and this client's key pair (nil: a plain connection).
+    public var curve: CurveClientKeys?
 
-    public init(broker: String) { self.broker = broker }
+    /// The broker endpoints, in failover order.
+    public var brokers: [String] { broker.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    public init(broker: String, curve: CurveClientKeys? = nil) {
+        self.broker = broker
+        self.curve = curve
+    }
 }
 
 /// A successful answer.
@@ -79,6 +93,7 @@ public final class PrismClient: Sendable {
 
     public init(configuration: ClientConfiguration, context: Context? = nil, logger: Logger = Logger(label: "prism.client")) throws(PrismClientError) {
         self.configuration = configuration
+        guard !configuration.brokers.isEmpty else { throw .socket("no broker endpoint in '\(configuration.broker)'") }
         do {
             mailbox = try Mailbox()
             let context = try context ?? Context()

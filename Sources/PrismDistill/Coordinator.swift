@@ -4,6 +4,7 @@ import PrismClient
 import PrismData
 import PrismTeacher
 import PrismWire
+import ZeroMQ
 
 /// What `prism distill` does and where.
 public struct DistillOptions: Sendable {
@@ -11,6 +12,8 @@ public struct DistillOptions: Sendable {
     public var catalog: URL
     public var output: URL
     public var broker: String
+    /// CURVE keys for the broker connection (nil: plain).
+    public var curve: CurveClientKeys?
     public var service = "teacher"
     public var splits: Set<Split> = Set(Split.allCases)
     /// Only the first N selected samples (in file order).
@@ -137,7 +140,7 @@ public struct Coordinator {
         }
         logger.info("distilling", metadata: ["samples": "\(samples.count)", "pending": "\(pending.count)", "shards": "\(queue.count)"])
 
-        let client = try PrismClient(configuration: ClientConfiguration(broker: options.broker), logger: logger)
+        let client = try PrismClient(configuration: ClientConfiguration(broker: options.broker, curve: options.curve), logger: logger)
         let progress = ProgressReporter(total: pending.count, style: options.progress)
         let start = monotonicNs()
         var pacing = ShardPacing(maxInFlight: options.maxInFlight, floorTimeoutMs: options.shardTimeoutMs)

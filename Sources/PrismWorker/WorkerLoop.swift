@@ -10,6 +10,9 @@ final class WorkerLoop: @unchecked Sendable {
     var config: WorkerConfiguration { runtime.configuration }
     var logger: Logger { runtime.logger }
     var socket: Socket?
+    /// Watches the socket's security handshakes, to say why the broker does not answer.
+    var monitor: HandshakeMonitor?
+    var lastHandshakeProblem: String?
     /// Built once per socket, not per loop iteration.
     var poller = Poller()
     var pollerSocket: Socket?
@@ -52,9 +55,11 @@ final class WorkerLoop: @unchecked Sendable {
                 poller = Poller()
                 poller.add(fileDescriptor: runtime.mailbox.wakeup.readDescriptor)
                 if let socket { poller.add(socket) }
+                if socket != nil, let monitor { poller.add(monitor.socket) }
                 pollerSocket = socket
             }
             let mailboxIndex = 0, socketIndex: Int? = socket == nil ? nil : 1
+            let monitorIndex: Int? = socket == nil || monitor == nil ? nil : 2
             let wait = max(0, min(nextTimer(now: now) - now, 100))
             do { try poller.poll(timeoutMs: Int(wait)) } catch {
                 logger.error("poll failed: \(error)")
@@ -63,7 +68,13 @@ final class WorkerLoop: @unchecked Sendable {
             if poller.isReadable(mailboxIndex) {
                 for command in runtime.mailbox.take() { handle(command) }
             }
+            if let monitorIndex, poller.isReadable(monitorIndex) { handshakes() }
             if let socketIndex, poller.isReadable(socketIndex) { drainSocket() }
+            if runtime.refusal.withLock({ $0 }) != nil {
+                socket?.close()
+                socket = nil
+                return
+            }
             timers(now: unixTimeMs())
             schedule(now: unixTimeMs())
         }
@@ -72,12 +83,15 @@ final class WorkerLoop: @unchecked Sendable {
     // MARK: Connection
 
     func connect(now: Int64) {
+        monitor = nil
         socket?.close()
         socket = nil
         do {
             let fresh = try runtime.context.socket(.dealer)
             try fresh.setReconnectInterval(milliseconds: 100, max: 2_000)
             try fresh.setHighWaterMarks(send: 100_000, receive: 100_000)
+            if let curve = config.curve { try fresh.makeCurveClient(curve) }
+            monitor = try HandshakeMonitor(watching: fresh, context: runtime.context)
             try fresh.connect(config.broker)
             socket = fresh
             var ready = Ready()
@@ -96,6 +110,25 @@ final class WorkerLoop: @unchecked Sendable {
             metrics.reconnected()
         }
         reconnects += 1
+    }
+
+    /// Logs (once per change) why the broker's security handshake fails; libzmq keeps retrying.
+    func handshakes() {
+        guard let monitor else { return }
+        for outcome in monitor.take() {
+            let problem: String?
+            switch outcome {
+            case .succeeded: problem = nil
+            case .refusedKey(let status): problem = "the broker refused this worker's key (ZAP status \(status)): list it in the broker's --worker-keys"
+            case .protocolError: problem = config.curve == nil ? "the handshake failed: the broker probably requires CURVE (give --broker-key and --key)"
+                : "the CURVE handshake failed: check --broker-key against the broker's public key"
+            case .failed: continue
+            }
+            if let problem, problem != lastHandshakeProblem {
+                logger.error("broker handshake failed", metadata: ["broker": "\(config.broker)", "reason": "\(problem)"])
+            }
+            lastHandshakeProblem = problem
+        }
     }
 
     func send(_ message: WorkerMessage, now: Int64) {
@@ -146,6 +179,10 @@ final class WorkerLoop: @unchecked Sendable {
                 cancelRequest(cancel.requestID, now: now)
             case .heartbeat:
                 break
+            case .disconnect(let disconnect) where disconnect.code == .permissionDenied:
+                logger.error("the broker refused this worker", metadata: ["reason": "\(disconnect.reason)"])
+                runtime.refusal.withLock { $0 = disconnect.reason }
+                return
             case .disconnect(let disconnect):
                 logger.info("broker asked to reconnect", metadata: ["reason": "\(disconnect.reason)"])
                 connect(now: now)

@@ -13,12 +13,15 @@ public enum WorkerError: Error, CustomStringConvertible {
     case invalidConfiguration(String)
     case socket(ZeroMQError)
     case alreadyStarted
+    /// The broker refused this worker for good (PERMISSION_DENIED: its key may not serve the service).
+    case refused(String)
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let text): return "invalid worker configuration: \(text)"
         case .socket(let error): return "socket error: \(error)"
         case .alreadyStarted: return "the worker was already started"
+        case .refused(let reason): return "the broker refused this worker: \(reason)"
         }
     }
 }
@@ -40,6 +43,8 @@ public struct WorkerConfiguration: Sendable {
     /// A name for logs and replies.
     public var workerID: String
     public var labels: [String: String] = [:]
+    /// CURVE: the broker's public key and this worker's key pair (nil: a plain connection).
+    public var curve: CurveClientKeys?
 
     public init(broker: String, service: String, capacity: Int = 1, workerID: String? = nil) {
         self.broker = broker
@@ -77,6 +82,8 @@ public final class WorkerRuntime: Service, Sendable {
     let logger: Logger
     let mailbox: Mailbox<Command>
     private let thread = Mutex<IOThread?>(nil)
+    /// Set by the loop when the broker refuses this worker for good; `run()` then throws it.
+    let refusal = Mutex<String?>(nil)
 
     public init(configuration: WorkerConfiguration, handler: any RequestHandler, context: Context? = nil,
                 logger: Logger = Logger(label: "prism.worker")) throws {
@@ -106,7 +113,8 @@ public final class WorkerRuntime: Service, Sendable {
         await thread.join()
     }
 
-    /// swift-service-lifecycle: serves until graceful shutdown (SIGTERM), then drains.
+    /// swift-service-lifecycle: serves until graceful shutdown (SIGTERM), then drains. Throws
+    /// `WorkerError.refused` when the broker refuses the worker for good.
     public func run() async throws {
         try start()
         await withGracefulShutdownHandler {
@@ -114,5 +122,6 @@ public final class WorkerRuntime: Service, Sendable {
         } onGracefulShutdown: {
             self.shutdown()
         }
+        if let reason = refusal.withLock({ $0 }) { throw WorkerError.refused(reason) }
     }
 }

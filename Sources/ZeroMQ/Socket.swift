@@ -57,7 +57,7 @@ public final class Socket {
 
     var raw: UnsafeMutableRawPointer? { handle }
 
-    private func open(_ operation: String) throws(ZeroMQError) -> UnsafeMutableRawPointer {
+    func open(_ operation: String) throws(ZeroMQError) -> UnsafeMutableRawPointer {
         guard let handle else {
             throw ZeroMQError.call(operation: operation, errno: ENOTSOCK, message: "socket is closed")
         }
@@ -169,6 +169,18 @@ public final class Socket {
 
     /// Receives one whole multipart message. `dontWait` fails with `.wouldBlock` if none is queued.
     public func receive(dontWait: Bool = false) throws(ZeroMQError) -> [[UInt8]] {
+        try receive(dontWait: dontWait, userID: nil)
+    }
+
+    /// Receives one whole multipart message with the authenticated peer's user id (under CURVE, the
+    /// id the ZAP handler gave the connection; nil on a socket without authentication).
+    public func receiveAuthenticated(dontWait: Bool = false) throws(ZeroMQError) -> (frames: [[UInt8]], userID: String?) {
+        var userID: String?
+        let frames = try receive(dontWait: dontWait, userID: &userID)
+        return (frames, userID)
+    }
+
+    private func receive(dontWait: Bool, userID: UnsafeMutablePointer<String?>?) throws(ZeroMQError) -> [[UInt8]] {
         let h = try open("zmq_msg_recv")
         var frames: [[UInt8]] = []
         var message = zmq_msg_t()
@@ -180,6 +192,11 @@ public final class Socket {
             if rc < 0 {
                 if zmq_errno() == EINTR { continue }
                 throw ZeroMQError.last("zmq_msg_recv")
+            }
+            // Read from every part until found: a ROUTER's routing-id part lacks the connection's
+            // metadata when the message was prefetched by a poll (libzmq 4.3).
+            if let userID, userID.pointee == nil, let property = zmq_msg_gets(&message, "User-Id") {
+                userID.pointee = String(cString: property)
             }
             let size = zmq_msg_size(&message)
             if size == 0 {

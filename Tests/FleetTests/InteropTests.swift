@@ -52,6 +52,23 @@ final class InteropTests: XCTestCase {
         }
     }
 
+    /// The Python client reads `prism keygen`'s files and talks CURVE to a CURVE broker.
+    func testPythonClientOverCURVE() async throws {
+        let python = try pythonInterpreter()
+        let keys = try FleetKeys(clientServices: "echo")
+        defer { keys.remove() }
+        let fleet = try ProcessFleet(keys: keys)
+        defer { fleet.stop() }
+        try fleet.startWorker(service: "echo", handler: "echo", id: "echo0")
+        let curve = ["--broker-key", keys.path("broker.pub"), "--key", keys.path("client.key")]
+        let ok = try await runPython(python, ["--broker", fleet.frontend, "--body", "sealed ✓"] + curve)
+        XCTAssertEqual(ok.status, 0, ok.stderrText)
+        assertExactOutput(ok, "sealed ✓\n")
+        let denied = try await runPython(python, ["--broker", fleet.frontend, "--service", "teacher", "--body", "x"] + curve)
+        XCTAssertEqual(denied.status, 1)
+        XCTAssertTrue(denied.stderrText.hasPrefix("PERMISSION_DENIED: "), denied.stderrText)
+    }
+
     func testPythonEnvelopeEncodingMatchesSwift() async throws {
         let python = try pythonInterpreter()
         let script = """

@@ -1,6 +1,7 @@
 import Foundation
 import PrismBench
 import PrismClient
+import PrismSecurity
 import PrismWire
 import XCTest
 import ZeroMQ
@@ -19,8 +20,17 @@ final class ProcessFaultTests: XCTestCase {
 
     /// 1,000 requests while workers are SIGKILLed at random and replaced: every request gets
     /// exactly one reply, OK, with its own body.
-    func testWorkersKilledAtRandomLoseNothingAndDuplicateNothing() throws {
-        let fleet = try ProcessFleet(brokerArguments: ["--max-redispatch", "20"])
+    func testWorkersKilledAtRandomLoseNothingAndDuplicateNothing() throws { try workersKilledAtRandom(keys: nil) }
+
+    /// The same with CURVE on: encrypted, authenticated, and still exactly once.
+    func testWorkersKilledAtRandomUnderCURVE() throws {
+        let keys = try FleetKeys()
+        defer { keys.remove() }
+        try workersKilledAtRandom(keys: keys)
+    }
+
+    func workersKilledAtRandom(keys: FleetKeys?) throws {
+        let fleet = try ProcessFleet(brokerArguments: ["--max-redispatch", "20"], keys: keys)
         defer { fleet.stop() }
         var alive: [Int: ChildProcess] = [:]
         var nextID = 0
@@ -29,7 +39,7 @@ final class ProcessFaultTests: XCTestCase {
             nextID += 1
         }
         for _ in 0..<4 { try spawn() }
-        let client = try RawClient(endpoint: fleet.frontend)
+        let client = try RawClient(endpoint: fleet.frontend, curve: keys?.clientKeys)
         let total = 1_000
         for i in 0..<total { try client.send(.request(envelope("req-\(i)", body: "body-\(i)"))) }
 
@@ -60,13 +70,22 @@ final class ProcessFaultTests: XCTestCase {
 
     /// The broker is SIGKILLed and restarted while clients call: the clients' re-sends reach the
     /// new broker, every call completes once with its own answer.
-    func testBrokerRestartWhileClientsCall() async throws {
+    func testBrokerRestartWhileClientsCall() async throws { try await brokerRestartWhileClientsCall(keys: nil) }
+
+    /// The same with CURVE on: the clients' and workers' handshakes with the new broker succeed.
+    func testBrokerRestartUnderCURVE() async throws {
+        let keys = try FleetKeys()
+        defer { keys.remove() }
+        try await brokerRestartWhileClientsCall(keys: keys)
+    }
+
+    func brokerRestartWhileClientsCall(keys: FleetKeys?) async throws {
         // Fixed endpoints so the restarted broker is found again.
         let port = try freePort(), port2 = try freePort()
-        let fleet = try ProcessFleet(frontend: "tcp://127.0.0.1:\(port)", backend: "tcp://127.0.0.1:\(port2)")
+        let fleet = try ProcessFleet(frontend: "tcp://127.0.0.1:\(port)", backend: "tcp://127.0.0.1:\(port2)", keys: keys)
         defer { fleet.stop() }
         for i in 0..<2 { try fleet.startWorker(service: "sleep", handler: "sleep", sleepMs: 5, capacity: 4, id: "w\(i)") }
-        var config = ClientConfiguration(broker: fleet.frontend)
+        var config = ClientConfiguration(broker: fleet.frontend, curve: try keys?.clientKeys)
         config.resendIntervalMs = 300
         let clients = try (0..<4).map { _ in try PrismClient(configuration: config) }
         let perClient = 400

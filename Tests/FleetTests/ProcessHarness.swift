@@ -1,5 +1,6 @@
 import Foundation
 import PrismBench
+import PrismSecurity
 import PrismWire
 import XCTest
 import ZeroMQ
@@ -16,10 +17,14 @@ final class ProcessFleet {
     var backend = ""
     var workers: [ChildProcess] = []
     let brokerArguments: [String]
+    /// When set, the broker is a CURVE broker and workers connect with the fleet's worker key.
+    let keys: FleetKeys?
 
     /// Starts a broker on loopback ports (`tcp://127.0.0.1:*`, or the given endpoints).
-    init(brokerArguments: [String] = [], frontend: String = "tcp://127.0.0.1:*", backend: String = "tcp://127.0.0.1:*") throws {
-        self.brokerArguments = brokerArguments
+    init(brokerArguments: [String] = [], frontend: String = "tcp://127.0.0.1:*", backend: String = "tcp://127.0.0.1:*",
+         keys: FleetKeys? = nil) throws {
+        self.keys = keys
+        self.brokerArguments = brokerArguments + (keys?.brokerArguments ?? [])
         try startBroker(frontend: frontend, backend: backend)
     }
 
@@ -45,7 +50,7 @@ final class ProcessFleet {
         let worker = try ChildProcess(executable: ProcessFleet.prismPath, arguments: [
             "worker", "--broker", backend, "--service", service, "--handler", handler, "--sleep-ms", "\(sleepMs)",
             "--capacity", "\(capacity)", "--heartbeat-ms", "200", "--id", id, "--log-level", "error",
-        ] + extra)
+        ] + (keys?.workerArguments ?? []) + extra)
         workers.append(worker)
         return worker
     }
@@ -77,10 +82,11 @@ final class RawClient {
     let context: Context
     let socket: Socket
 
-    init(endpoint: String) throws {
+    init(endpoint: String, curve: CurveClientKeys? = nil) throws {
         context = try Context()
         socket = try context.socket(.dealer)
         try socket.setHighWaterMarks(send: 100_000, receive: 100_000)
+        if let curve { try socket.makeCurveClient(curve) }
         try socket.connect(endpoint)
     }
 
@@ -103,4 +109,37 @@ final class RawClient {
         }
         return replies
     }
+}
+
+/// Key files for a CURVE fleet in a temporary folder: the broker's pair, one client and one worker
+/// pair on the allow-lists (with the given grants), and one stranger pair on none.
+struct FleetKeys {
+    let directory: URL
+    let broker: CurveKeyPair, client: CurveKeyPair, worker: CurveKeyPair, stranger: CurveKeyPair
+
+    init(clientServices: String = "", workerServices: String = "") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prism-fleet-keys-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        broker = try CurveKeyPair.generate()
+        client = try CurveKeyPair.generate()
+        worker = try CurveKeyPair.generate()
+        stranger = try CurveKeyPair.generate()
+        for (name, pair) in [("broker", broker), ("client", client), ("worker", worker), ("stranger", stranger)] {
+            try KeyFiles.write(pair, prefix: path(name))
+        }
+        try "\(client.publicKey) \(clientServices)\n".write(toFile: path("clients.txt"), atomically: true, encoding: .utf8)
+        try "\(worker.publicKey) \(workerServices)\n".write(toFile: path("workers.txt"), atomically: true, encoding: .utf8)
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    var brokerArguments: [String] {
+        ["--curve-key", path("broker.key"), "--client-keys", path("clients.txt"), "--worker-keys", path("workers.txt")]
+    }
+    var workerArguments: [String] { ["--broker-key", path("broker.pub"), "--key", path("worker.key")] }
+    var clientArguments: [String] { ["--broker-key", path("broker.pub"), "--key", path("client.key")] }
+    var clientKeys: CurveClientKeys { get throws { try CurveClientKeys(serverPublicKey: broker.publicKey, own: client) } }
+    var strangerKeys: CurveClientKeys { get throws { try CurveClientKeys(serverPublicKey: broker.publicKey, own: stranger) } }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }

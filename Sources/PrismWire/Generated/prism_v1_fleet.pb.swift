@@ -243,6 +243,10 @@ public nonisolated struct Prism_V1_Disconnect: Sendable {
 
   public var reason: String = String()
 
+  /// OK (0): reconnect and register again. PERMISSION_DENIED: the broker refuses this worker for good
+  /// (its key may not register that service); the worker stops instead of registering again.
+  public var code: Prism_V1_Status.Code = .ok
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -552,7 +556,7 @@ nonisolated extension Prism_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Prism_V1_Disconnect: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Disconnect"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -561,6 +565,7 @@ nonisolated extension Prism_V1_Disconnect: SwiftProtobuf.Message, SwiftProtobuf.
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.code) }()
       default: break
       }
     }
@@ -570,11 +575,15 @@ nonisolated extension Prism_V1_Disconnect: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
     }
+    if self.code != .ok {
+      try visitor.visitSingularEnumField(value: self.code, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Prism_V1_Disconnect, rhs: Prism_V1_Disconnect) -> Bool {
     if lhs.reason != rhs.reason {return false}
+    if lhs.code != rhs.code {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1071,7 +1071,7 @@ const ProtobufCMessageDescriptor prism__v1__heartbeat__descriptor =
   (ProtobufCMessageInit) prism__v1__heartbeat__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor prism__v1__disconnect__field_descriptors[1] =
+static const ProtobufCFieldDescriptor prism__v1__disconnect__field_descriptors[2] =
 {
   {
     "reason",
@@ -1085,14 +1085,27 @@ static const ProtobufCFieldDescriptor prism__v1__disconnect__field_descriptors[1
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "code",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__Disconnect, code),
+    &prism__v1__status__code__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__disconnect__field_indices_by_name[] = {
+  1,   /* field[1] = code */
   0,   /* field[0] = reason */
 };
 static const ProtobufCIntRange prism__v1__disconnect__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor prism__v1__disconnect__descriptor =
 {
@@ -1102,7 +1115,7 @@ const ProtobufCMessageDescriptor prism__v1__disconnect__descriptor =
   "Prism__V1__Disconnect",
   "prism.v1",
   sizeof(Prism__V1__Disconnect),
-  1,
+  2,
   prism__v1__disconnect__field_descriptors,
   prism__v1__disconnect__field_indices_by_name,
   1,  prism__v1__disconnect__number_ranges,

@@ -201,10 +201,15 @@ struct  Prism__V1__Disconnect
 {
   ProtobufCMessage base;
   char *reason;
+  /*
+   * OK (0): reconnect and register again. PERMISSION_DENIED: the broker refuses this worker for good
+   * (its key may not register that service); the worker stops instead of registering again.
+   */
+  Prism__V1__Status__Code code;
 };
 #define PRISM__V1__DISCONNECT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__disconnect__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, PRISM__V1__STATUS__CODE__OK }
 
 
 /*
