@@ -7,8 +7,9 @@
 #      explanations for held-out (user, item) pairs, unknown users included, then p50/p95 latency
 #   5. check what was served (prism eval): every explanation of $PRISM_EVAL_COUNT held-out requests
 #      against its request's facts (grounded %, item named %, wrong titles %): the replies the grounding
-#      guard served, the student's own first explanations (decoded under its grounding constraints) and
-#      the same student without constraints; a warning when grounded < 95 %
+#      guard served and the student's own first explanations (decoded under its grounding constraints;
+#      PRISM_EVAL_MODES=served,student,free adds the same student without them); a warning when
+#      grounded < 95 %
 # Every stage writes to $PRISM_OUT (default out/demo); each can be re-run on its own with the same
 # commands. Note: the teacher here is the grounded RULE ORACLE (not an LLM) so that everything runs
 # offline; point `prism worker --teacher openai` at a real LLM server for real goldens.
@@ -17,7 +18,8 @@ cd "$(dirname "$0")/.."
 out=${PRISM_OUT:-out/demo}
 data_dir=${PRISM_DATA:-../shared/data/ml-100k}
 distill_samples=${PRISM_DISTILL_SAMPLES:-0}     # 0: every sample
-train_samples=${PRISM_TRAIN_SAMPLES:-40000}
+# Train samples distilled and read by training: 5 minutes on 2 cores see ~16,000 of them.
+train_samples=${PRISM_TRAIN_SAMPLES:-20000}
 train_minutes=${PRISM_TRAIN_MINUTES:-5}
 # Items of history per sample. The teacher's prompt and the student's input show the same items, so
 # every film a golden explanation names is in the student's input: 10 items render to ~390 student
@@ -27,6 +29,9 @@ history=${PRISM_HISTORY:-10}
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
 eval_count=${PRISM_EVAL_COUNT:-300}
+# served: what the fleet answers (guard on); student: its own first text under the grounding
+# constraints; add "free" to see the same student decode without them.
+eval_modes=${PRISM_EVAL_MODES:-served,student}
 mkdir -p "$out"
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 started=$(date +%s)
@@ -58,7 +63,9 @@ for i in $(seq "$teachers"); do
   pids+=($!)
 done
 limit=(); [ "$distill_samples" -gt 0 ] && limit=(--limit "$distill_samples")
-$prism distill --data "$out/data" --output "$out/distill" --broker "$fe" "${limit[@]}" --log-level warning
+# Goldens for the train samples the student will see (and every valid and test sample).
+$prism distill --data "$out/data" --output "$out/distill" --broker "$fe" "${limit[@]}" --max-train-samples "$train_samples" \
+  --log-level warning
 
 wait "$python_setup" || { cat "$out/setup-python.log" >&2; echo "Python set-up failed" >&2; exit 1; }
 python=$(tail -n 1 "$out/python-path")
@@ -82,6 +89,6 @@ for p in $(pgrep -f "service prism.explain" || true); do echo "Prism worker $p p
 
 log "5. faithfulness: $eval_count held-out requests (20 % unknown users) checked against their own facts"
 $prism eval --data "$out/data" --references "$out/distill/distilled.jsonl" --service prism.explain --broker "$fe" \
-  --count "$eval_count" --unknown-users 0.2 --probes 50 --modes served,student,free --output "$out/eval" | tee "$out/eval.txt"
+  --count "$eval_count" --unknown-users 0.2 --probes 50 --modes "$eval_modes" --output "$out/eval" | tee "$out/eval.txt"
 
 log "done in $(( $(date +%s) - started )) s; artefacts in $out"

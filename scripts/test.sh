@@ -9,6 +9,9 @@ PRISM_PYTHON=$(scripts/setup-python.sh | tail -n 1)
 export PRISM_PYTHON
 swift build --build-tests
 swift test --skip-build
+# The Python tests that run the CLI (deployment manifests) use the debug build.
+PRISM_BIN="$(swift build --show-bin-path)/prism"
+export PRISM_BIN
 if [ -d scripts/tests ]; then
   "$PRISM_PYTHON" -m pytest -q scripts/tests
 fi

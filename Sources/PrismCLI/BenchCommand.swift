@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each measured side by side against its reference in one run.",
-        subcommands: [FleetBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
+        subcommands: [FleetBenchCommand.self, LoadBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
                       ProxyCommand.self]
     )
 }

@@ -19,6 +19,7 @@ struct DistillCommand: AsyncParsableCommand {
     @Option(help: "The teacher service.") var service = "teacher"
     @Option(help: "Splits to distill, comma-separated.") var splits = "train,valid,test"
     @Option(help: "Only the first N samples.") var limit: Int?
+    @Option(help: "At most N train samples (the first in file order); valid and test samples in full.") var maxTrainSamples: Int?
     @Option(help: "Prompts per shard.") var shardSize = 32
     @Option(help: "Shards in flight at once.") var inFlight = 8
     @Option(help: "Milliseconds before a shard is retried.") var shardTimeoutMs: Int64 = 120_000
@@ -44,6 +45,8 @@ struct DistillCommand: AsyncParsableCommand {
         if !(temperature >= 0 && temperature <= 2) { throw ValidationError("--temperature must be in 0...2 (0: greedy), not \(temperature)") }
         if !(topP >= 0 && topP <= 1) { throw ValidationError("--top-p must be in 0...1 (0: off), not \(topP)") }
         if UnmarkablePolicy(rawValue: unmarkable) == nil { throw ValidationError("--unmarkable must be keep or drop, not '\(unmarkable)'") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if let maxTrainSamples, maxTrainSamples < 0 { throw ValidationError("--max-train-samples must not be negative") }
     }
 
     func run() async throws {
@@ -59,6 +62,7 @@ struct DistillCommand: AsyncParsableCommand {
             return split
         })
         options.limit = limit
+        options.maxTrainSamples = maxTrainSamples
         options.shardSize = shardSize
         options.maxInFlight = inFlight
         options.shardTimeoutMs = shardTimeoutMs

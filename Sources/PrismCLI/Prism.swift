@@ -8,7 +8,7 @@ struct Prism: AsyncParsableCommand {
         commandName: "prism",
         abstract: "Prism: fast, faithful natural-language explanations for any recommender.",
         subcommands: [BrokerCommand.self, WorkerCommand.self, CallCommand.self, HealthCommand.self, DataCommand.self,
-                      DistillCommand.self, ExplainCommand.self, ReplayCommand.self, EvalCommand.self, BenchCommand.self, KeygenCommand.self]
+                      DistillCommand.self, ExplainCommand.self, ReplayCommand.self, EvalCommand.self, BenchCommand.self, KeygenCommand.self, ProbeCommand.self]
     )
 
     /// Checks the CPU before any kernel code can run, then parses and runs the command.

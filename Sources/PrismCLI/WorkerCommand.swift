@@ -114,15 +114,21 @@ struct WorkerCommand: AsyncParsableCommand {
         guard !endpoints.isEmpty else { throw ValidationError("--broker names no endpoint") }
         let keys = try curve.clientKeys()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var runtimes: [WorkerRuntime] = []
         for endpoint in endpoints {
             var config = WorkerConfiguration(broker: endpoint, service: service, capacity: capacity, workerID: id)
             config.heartbeatIntervalMs = heartbeatMs
             config.curve = keys
             config.maxBatchWaitMs = batchWaitMs
-            services.append(.init(service: try WorkerRuntime(configuration: config, handler: chosen, logger: logger)))
+            let runtime = try WorkerRuntime(configuration: config, handler: chosen, logger: logger)
+            runtimes.append(runtime)
+            services.append(.init(service: runtime))
         }
         if metricsPort > 0 {
-            services.append(.init(service: MetricsEndpoint(host: metricsHost, port: metricsPort, registry: registry), successTerminationBehavior: .ignore))
+            // Ready while at least one broker hears the worker.
+            let ready: @Sendable () -> Bool = { [runtimes] in runtimes.contains { $0.isConnected } }
+            services.append(.init(service: MetricsEndpoint(host: metricsHost, port: metricsPort, registry: registry, ready: ready),
+                                  successTerminationBehavior: .ignore))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -18,6 +18,9 @@ public struct DistillOptions: Sendable {
     public var splits: Set<Split> = Set(Split.allCases)
     /// Only the first N selected samples (in file order).
     public var limit: Int?
+    /// At most this many train samples (the first in file order); valid and test samples in full.
+    /// A student trained on N samples needs no more goldens than that.
+    public var maxTrainSamples: Int?
     public var shardSize = 32
     public var maxInFlight = 8
     public var shardTimeoutMs: Int64 = 120_000
@@ -125,6 +128,14 @@ public struct Coordinator {
         }
         try FileManager.default.createDirectory(at: options.output, withIntermediateDirectories: true)
         var samples = try SampleIO.readSamples(from: options.samples).filter { options.splits.contains($0.split) }
+        if let cap = options.maxTrainSamples {
+            var train = 0
+            samples = samples.filter { sample in
+                guard sample.split == .train else { return true }
+                train += 1
+                return train <= cap
+            }
+        }
         if let limit = options.limit { samples = Array(samples.prefix(limit)) }
         let planner = PromptPlanner(builder: options.builder, catalog: try SampleIO.readCatalog(from: options.catalog))
         let store = try ResultStore(url: options.output.appendingPathComponent("results.jsonl"))

@@ -28,11 +28,12 @@ public enum KeyFiles {
         try writeFile(publicPath, pub, mode: 0o644)
     }
 
-    /// Reads a key pair file; it must not be readable by group or others.
+    /// Reads a key pair file. Others may have no access to it and its group may not write it (a group
+    /// may read: Kubernetes mounts secrets for non-root containers group-readable with `fsGroup`).
     public static func readPair(_ path: String) throws(SecurityError) -> CurveKeyPair {
         let text = try read(path)
         if let mode = try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber,
-           mode.uint16Value & 0o077 != 0 {
+           mode.uint16Value & 0o027 != 0 {
             throw .unsafePermissions(path: path, mode: mode.uint16Value & 0o777)
         }
         var publicKey: String?, secretKey: String?

@@ -13,7 +13,7 @@ public enum SecurityError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
         case .malformed(let path, let line, let reason): return "\(path):\(line): \(reason)"
         case .unsafePermissions(let path, let mode):
-            return "\(path) holds a secret key but is readable by others (mode \(String(mode, radix: 8))); chmod 600 it"
+            return "\(path) holds a secret key but others can read it or its group can write it (mode \(String(mode, radix: 8))); chmod 600 it"
         case .exists(let path): return "\(path) exists; pass --force to replace it"
         case .key(let error): return "invalid CURVE key: \(error)"
         }

@@ -17,10 +17,8 @@ final class WorkerLoop: @unchecked Sendable {
     var poller = Poller()
     var pollerSocket: Socket?
 
-    /// Requests received but not yet handed to the handler, oldest first.
-    var waiting: [(envelope: Envelope, arrivedAt: Int64)] = []
-    /// Requests with the handler, by id.
-    var running: [String: CancellationFlag] = [:]
+    /// What waits and what runs: every scheduling decision is the queue's.
+    var queue: WorkerQueue
     /// Tasks running a single request, so a cancel can interrupt them (Task.sleep, awaits).
     var singleTasks: [String: Task<Void, Never>] = [:]
     var lastHeard: Int64 = 0
@@ -41,13 +39,15 @@ final class WorkerLoop: @unchecked Sendable {
         self.runtime = runtime
         metrics = WorkerMetrics(service: runtime.configuration.service)
         inline = runtime.handler as? any InlineRequestHandler
+        queue = WorkerQueue(limits: .init(capacity: runtime.configuration.capacity, maxBatchSize: runtime.handler.maxBatchSize,
+                                          maxBatchWaitMs: runtime.configuration.maxBatchWaitMs))
     }
 
     func run() {
         connect(now: unixTimeMs())
         while true {
             let now = unixTimeMs()
-            if let until = drainUntil, (running.isEmpty && waiting.isEmpty) || now >= until {
+            if let until = drainUntil, queue.isEmpty || now >= until {
                 leave(now: now)
                 return
             }
@@ -83,6 +83,7 @@ final class WorkerLoop: @unchecked Sendable {
     // MARK: Connection
 
     func connect(now: Int64) {
+        runtime.heard.store(false, ordering: .relaxed)
         monitor = nil
         socket?.close()
         socket = nil
@@ -143,18 +144,18 @@ final class WorkerLoop: @unchecked Sendable {
 
     func sendHeartbeat(now: Int64) {
         var heartbeat = Heartbeat()
-        heartbeat.inFlight = UInt32(running.count + waiting.count)
+        heartbeat.inFlight = UInt32(queue.held)
         heartbeat.draining = drainUntil != nil
         send(.heartbeat(heartbeat), now: now)
     }
 
     func leave(now: Int64) {
         var disconnect = Disconnect()
-        disconnect.reason = running.isEmpty ? "shutting down" : "drain timeout with \(running.count) requests unfinished"
+        disconnect.reason = queue.running.isEmpty ? "shutting down" : "drain timeout with \(queue.running.count) requests unfinished"
         send(.disconnect(disconnect), now: now)
         socket?.close()  // LINGER lets the DISCONNECT leave
         socket = nil
-        logger.info("worker stopped", metadata: ["unfinished": "\(running.count)"])
+        logger.info("worker stopped", metadata: ["unfinished": "\(queue.running.count)"])
     }
 
     // MARK: Input
@@ -167,6 +168,7 @@ final class WorkerLoop: @unchecked Sendable {
             let now = unixTimeMs()
             lastHeard = now
             backoff = 1
+            runtime.heard.store(true, ordering: .relaxed)
             let message: BrokerMessage
             do { message = try BrokerMessage.decode(frames[...]) } catch {
                 logger.warning("malformed message from the broker: \(error)")
@@ -192,21 +194,13 @@ final class WorkerLoop: @unchecked Sendable {
     }
 
     func accept(_ envelope: Envelope, now: Int64) {
-        let id = envelope.requestID
-        if running[id] != nil || waiting.contains(where: { $0.envelope.requestID == id }) { return }
-        if envelope.deadlineUnixMs != 0 && envelope.deadlineUnixMs <= now {
-            reply(id, .failure(.deadlineExceeded, "deadline passed before the worker started"), now: now)
-            return
-        }
-        waiting.append((envelope, now))
+        if let (id, result) = queue.accept(envelope, now: now) { reply(id, result, now: now) }
     }
 
     func cancelRequest(_ id: String, now: Int64) {
-        if let index = waiting.firstIndex(where: { $0.envelope.requestID == id }) {
-            waiting.remove(at: index)
-            reply(id, .failure(.cancelled, "cancelled before it started"), now: now)
+        if let (id, result) = queue.cancel(id) {
+            reply(id, result, now: now)
         } else {
-            running[id]?.cancel()
             singleTasks[id]?.cancel()
         }
     }
@@ -216,18 +210,15 @@ final class WorkerLoop: @unchecked Sendable {
         switch command {
         case .completed(let ids, let results):
             if let first = ids.first, let started = startedAt[first] { metrics.handled(batch: ids.count, nanoseconds: monotonicNs() - started) }
-            for (index, id) in ids.enumerated() {
+            for id in ids {
                 startedAt[id] = nil
                 singleTasks[id] = nil
-                guard let flag = running.removeValue(forKey: id) else { continue }
-                var result = index < results.count ? results[index] : .failure(.internal, "the handler returned too few results")
-                if flag.isCancelled && result.status.code == .ok { result = .failure(.cancelled, "cancelled") }
-                reply(id, result, now: now)
             }
+            for (id, result) in queue.completed(ids, results) { reply(id, result, now: now) }
         case .shutdown:
             guard drainUntil == nil else { return }
             drainUntil = now + config.drainTimeoutMs
-            logger.info("worker draining", metadata: ["held": "\(running.count + waiting.count)"])
+            logger.info("worker draining", metadata: ["held": "\(queue.held)"])
             sendHeartbeat(now: now)
         }
     }
@@ -251,26 +242,17 @@ final class WorkerLoop: @unchecked Sendable {
     /// nothing is left running).
     func schedule(now: Int64) {
         if let inline {
-            for entry in waiting {
+            for envelope in queue.takeAllWaiting() {
                 let started = monotonicNs()
-                let result = inline.handleInline(WorkRequest(envelope: entry.envelope))
+                let result = inline.handleInline(WorkRequest(envelope: envelope))
                 metrics.handled(batch: 1, nanoseconds: monotonicNs() - started)
-                reply(entry.envelope.requestID, result, now: now)
+                reply(envelope.requestID, result, now: now)
             }
-            waiting.removeAll(keepingCapacity: true)
             return
         }
-        let batchLimit = max(1, runtime.handler.maxBatchSize)
-        while !waiting.isEmpty && running.count < config.capacity {
-            let room = min(batchLimit, config.capacity - running.count)
-            if waiting.count < room && batchLimit > 1 && now - waiting[0].arrivedAt < config.maxBatchWaitMs { return }
-            let batch = waiting.prefix(room).map { WorkRequest(envelope: $0.envelope) }
-            waiting.removeFirst(batch.count)
-            let now = monotonicNs()
-            for request in batch {
-                running[request.requestID] = request.cancellation
-                startedAt[request.requestID] = now
-            }
+        for batch in queue.startBatches(now: now) {
+            let started = monotonicNs()
+            for request in batch { startedAt[request.requestID] = started }
             let handler = runtime.handler
             let mailbox = runtime.mailbox
             let task = Task.detached {
@@ -284,7 +266,7 @@ final class WorkerLoop: @unchecked Sendable {
     func nextTimer(now: Int64) -> Int64 {
         var next = lastSent + config.heartbeatIntervalMs
         next = min(next, lastHeard + brokerSilenceLimit)
-        if let first = waiting.first, running.count < config.capacity { next = min(next, first.arrivedAt + config.maxBatchWaitMs) }
+        if let batchDeadline = queue.batchDeadline() { next = min(next, batchDeadline) }
         return next
     }
 
@@ -299,10 +281,6 @@ final class WorkerLoop: @unchecked Sendable {
         }
         if now - lastSent >= config.heartbeatIntervalMs { sendHeartbeat(now: now) }
         // Requests whose deadline passed while waiting are answered without running them.
-        if waiting.contains(where: { $0.envelope.deadlineUnixMs != 0 && $0.envelope.deadlineUnixMs <= now }) {
-            let expired = waiting.filter { $0.envelope.deadlineUnixMs != 0 && $0.envelope.deadlineUnixMs <= now }
-            waiting.removeAll { $0.envelope.deadlineUnixMs != 0 && $0.envelope.deadlineUnixMs <= now }
-            for entry in expired { reply(entry.envelope.requestID, .failure(.deadlineExceeded, "deadline passed while waiting"), now: now) }
-        }
+        for (id, result) in queue.expire(now: now) { reply(id, result, now: now) }
     }
 }

@@ -84,6 +84,11 @@ public final class WorkerRuntime: Service, Sendable {
     private let thread = Mutex<IOThread?>(nil)
     /// Set by the loop when the broker refuses this worker for good; `run()` then throws it.
     let refusal = Mutex<String?>(nil)
+    let heard = Atomic<Bool>(false)
+
+    /// Whether the broker has answered since the worker last (re)connected: it is registered and
+    /// heartbeating (a readiness probe).
+    public var isConnected: Bool { heard.load(ordering: .relaxed) }
 
     public init(configuration: WorkerConfiguration, handler: any RequestHandler, context: Context? = nil,
                 logger: Logger = Logger(label: "prism.worker")) throws {

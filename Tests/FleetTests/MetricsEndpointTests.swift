@@ -1,4 +1,5 @@
 import Foundation
+import PrismBench
 import XCTest
 
 #if canImport(Glibc)
@@ -27,6 +28,32 @@ final class MetricsEndpointTests: XCTestCase {
         let worker = try httpGet(port: workerPort, path: "/metrics")
         XCTAssertTrue(worker.contains(#"prism_worker_replies_total{service="echo",code="OK"} 5"#), worker)
         XCTAssertTrue(try httpGet(port: brokerPort, path: "/nope").hasPrefix("HTTP/1.0 404"))
+    }
+
+    /// A worker's readiness follows its broker: 503 while no broker answers, 200 once one does; and
+    /// `prism probe` (the compose health check) agrees.
+    func testWorkerReadinessFollowsItsBroker() throws {
+        let port = try freeTCPPort(), backend = try freeTCPPort()
+        let worker = try ChildProcess(executable: ProcessFleet.prismPath, arguments: [
+            "worker", "--broker", "tcp://127.0.0.1:\(backend)", "--service", "echo", "--heartbeat-ms", "200",
+            "--metrics-port", "\(port)", "--log-level", "error"])
+        defer { worker.kill() }
+        XCTAssertTrue(try httpGet(port: port, path: "/healthz").hasPrefix("HTTP/1.0 200"), "alive without a broker")
+        XCTAssertTrue(try httpGet(port: port, path: "/readyz").hasPrefix("HTTP/1.0 503"), "not ready without a broker")
+        let notReady = try ProcessFleet.runCLI(["probe", "--url", "http://127.0.0.1:\(port)/readyz"])
+        XCTAssertEqual(notReady.status, 1, notReady.stdout)
+        let fleet = try ProcessFleet(backend: "tcp://127.0.0.1:\(backend)")
+        defer { fleet.stop() }
+        var ready = ""
+        for _ in 0..<50 {
+            ready = try httpGet(port: port, path: "/readyz")
+            if ready.hasPrefix("HTTP/1.0 200") { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertTrue(ready.hasPrefix("HTTP/1.0 200"), ready)
+        let probe = try ProcessFleet.runCLI(["probe", "--url", "http://127.0.0.1:\(port)/readyz"])
+        XCTAssertEqual(probe.status, 0, probe.stdout + probe.stderr)
+        XCTAssertTrue(probe.stdout.hasPrefix("200 ready"), probe.stdout)
     }
 
     func freeTCPPort() throws -> Int {

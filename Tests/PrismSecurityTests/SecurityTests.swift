@@ -23,7 +23,9 @@ final class KeyFileTests: XCTestCase {
         let mode = try FileManager.default.attributesOfItem(atPath: prefix + ".key")[.posixPermissions] as? NSNumber
         XCTAssertEqual(mode?.intValue, 0o600)
         XCTAssertThrowsError(try KeyFiles.write(pair, prefix: prefix)) { XCTAssertEqual($0 as? SecurityError, .exists(path: prefix + ".key")) }
-        // A secret others can read is refused.
+        // Group-readable is accepted (Kubernetes secrets with fsGroup); readable by others is refused.
+        chmod(prefix + ".key", 0o440)
+        XCTAssertEqual(try KeyFiles.readPair(prefix + ".key"), pair)
         chmod(prefix + ".key", 0o644)
         XCTAssertThrowsError(try KeyFiles.readPair(prefix + ".key")) {
             XCTAssertEqual($0 as? SecurityError, .unsafePermissions(path: prefix + ".key", mode: 0o644))
