@@ -105,12 +105,14 @@ let package = Package(
             ]
         ),
 
-        // Teachers for distillation: the backend interface, the grounded rule oracle, the
-        // "teacher" service handler.
+        // Teachers for distillation: the backend interface and the grounded rule oracle (no worker
+        // runtime: the coordinator links this, not the fleet's worker side).
         .target(
             name: "PrismTeacher",
-            dependencies: ["PrismData", "PrismGrounding", "PrismWire", "PrismWorker"]
+            dependencies: ["PrismData", "PrismGrounding", "PrismWire"]
         ),
+        // The "teacher" service: a worker handler that answers shards with a teacher backend.
+        .target(name: "PrismTeacherService", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker"]),
 
         // The distillation coordinator: prompts in shards through the fleet, results stored once.
         .target(
@@ -143,7 +145,7 @@ let package = Package(
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
                 "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench", "Tokenizers",
-                "PrismEval", "PrismGrounding", "PrismSecurity",
+                "PrismEval", "PrismGrounding", "PrismSecurity", "PrismTeacherService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,7 +162,7 @@ let package = Package(
         .testTarget(name: "PrismClientTests", dependencies: ["PrismClient", "PrismWire", "ZeroMQ"]),
         .testTarget(name: "PrismWorkerTests", dependencies: ["PrismWorker", "PrismWire"]),
         .testTarget(name: "PrismBrokerTests", dependencies: ["PrismBroker", "PrismWire", "PrismSecurity", "PrismTestSupport"]),
-        .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismWire", "PrismWorker", "PrismTestSupport"]),
+        .testTarget(name: "PrismTeacherTests", dependencies: ["PrismTeacher", "PrismTeacherService", "PrismWire", "PrismWorker", "PrismTestSupport"]),
         .testTarget(name: "PrismExplainTests", dependencies: ["PrismExplain", "PrismData", "PrismWire", "PrismWorker", "PrismTeacher", "Generation",
                                                              "PrismGrounding", "SafeTensors", "PrismTestSupport"]),
         .testTarget(name: "PrismDistillTests", dependencies: ["PrismDistill", "PrismData", "PrismGrounding", "PrismTeacher", "PrismWire"]),
@@ -181,7 +183,7 @@ let package = Package(
         // MARK: Evaluation
         // `prism eval`: lexical metrics equal to rouge-score/sacrebleu, faithfulness, diversity, personalization.
         .target(name: "PrismEval", dependencies: ["PrismData", "PrismGrounding"]),
-        .testTarget(name: "PrismEvalTests", dependencies: ["PrismEval", "PrismGrounding", "PrismData", "PrismTeacher", "PrismTestSupport"]),
+        .testTarget(name: "PrismEvalTests", dependencies: ["PrismEval", "PrismGrounding", "PrismData", "PrismTeacher", "PrismWire", "PrismTestSupport"]),
         // MARK: Tokenizers
         // Hugging Face tokenizer.json tokenizers (byte-level BPE, Unigram) in pure Swift.
         .target(name: "Tokenizers"),
@@ -226,7 +228,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PrismTeacherOpenAITests",
-            dependencies: ["PrismTeacherOpenAI", "PrismTeacher", "PrismWire", "PrismWorker"]
+            dependencies: ["PrismTeacherOpenAI", "PrismTeacher", "PrismTeacherService", "PrismWire", "PrismWorker"]
         ),
     ]
 )

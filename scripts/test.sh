@@ -12,6 +12,5 @@ swift test --skip-build
 # The Python tests that run the CLI (deployment manifests) use the debug build.
 PRISM_BIN="$(swift build --show-bin-path)/prism"
 export PRISM_BIN
-if [ -d scripts/tests ]; then
-  "$PRISM_PYTHON" -m pytest -q scripts/tests
-fi
+# Python: the scripts' tests, and the pip-installable client against real fleet processes.
+"$PRISM_PYTHON" -m pytest -q scripts/tests clients/python/tests

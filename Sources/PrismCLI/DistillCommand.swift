@@ -1,3 +1,4 @@
+import PrismWire
 import ArgumentParser
 import Foundation
 import Logging

@@ -5,6 +5,7 @@ import PrismData
 import PrismExplain
 import PrismGrounding
 import PrismTeacher
+import PrismTeacherService
 import PrismTeacherOpenAI
 import PrismTelemetry
 import PrismWorker

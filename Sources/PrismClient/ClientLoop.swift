@@ -34,6 +34,7 @@ final class ClientLoop: @unchecked Sendable {
         options.failoverAfterMs = configuration.failoverAfterMs
         options.pingIntervalMs = max(1, configuration.failoverAfterMs / 4)
         options.curve = configuration.curve != nil
+        options.maxBodyBytes = configuration.maxBodyBytes
         state = ClientState(options: options, now: unixTimeMs())
     }
 

@@ -22,6 +22,9 @@ struct ClientState {
         var failoverAfterMs: Int64 = 2_000
         /// Whether this client uses CURVE (only changes the wording of handshake failures).
         var curve = false
+        /// Larger bodies end their call at once with RESOURCE_EXHAUSTED: the broker would refuse them,
+        /// and past libzmq's own frame limit the broker drops the connection without an answer.
+        var maxBodyBytes = defaultMaxBodyBytes
     }
 
     enum Action: Equatable {
@@ -74,6 +77,11 @@ struct ClientState {
         }
         if pending[id] != nil {
             return [.complete(Reply(requestID: id, status: .alreadyExists, message: "a call with this request id is already running"), attempts: 0)]
+        }
+        if envelope.body.count > options.maxBodyBytes {
+            return [.complete(Reply(requestID: id, status: .resourceExhausted,
+                                    message: "the body (\(envelope.body.count) bytes) exceeds the \(options.maxBodyBytes)-byte limit; "
+                                        + "the broker refuses larger bodies (prism broker --max-body-bytes)"), attempts: 0)]
         }
         startWaiting(now: now)
         pending[id] = Pending(envelope: envelope, nextResend: now + options.resendIntervalMs, attempts: 1)

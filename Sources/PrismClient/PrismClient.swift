@@ -54,6 +54,9 @@ public struct ClientConfiguration: Sendable {
     /// With several brokers: how long the active broker may stay silent while calls wait (it is
     /// pinged meanwhile) before the next one takes over.
     public var failoverAfterMs: Int64 = 2_000
+    /// Request bodies larger than this fail at once with RESOURCE_EXHAUSTED (set it to the broker's
+    /// `--max-body-bytes`).
+    public var maxBodyBytes = defaultMaxBodyBytes
     /// CURVE: the broker's public key and this client's key pair (nil: a plain connection).
     public var curve: CurveClientKeys?
 

@@ -1,3 +1,4 @@
+import PrismWire
 import PrismData
 import PrismTeacher
 

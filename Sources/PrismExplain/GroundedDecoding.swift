@@ -60,4 +60,14 @@ struct GroundedDecoding: Sendable {
     }
 
     func isMark(_ id: Int) -> Bool { markIds.contains(id) }
+
+    /// Generated ids without a span left open at the length limit: from its opening mark on (the mark
+    /// sits before the name's space, so the partial name goes with it). Stripped of its marks, a cut
+    /// name ("Alien" of "Alien 3") could read as another film.
+    func droppingUnclosedSpan<C: Collection<Int>>(_ ids: C) -> [Int] {
+        let generated = Array(ids)
+        guard let open = generated.lastIndex(where: { marks.opens.contains($0) }),
+              !generated[open...].contains(marks.close) else { return generated }
+        return Array(generated[..<open])
+    }
 }

@@ -1,3 +1,4 @@
+import PrismWire
 import Generation
 import PrismData
 import PrismGrounding

@@ -214,9 +214,10 @@ public final class StudentModel {
         return results.map { $0 ?? .failure(.generation("not run")) }
     }
 
-    /// The text of generated ids without grounding marks, trimmed.
+    /// The text of generated ids without grounding marks (and without a span the length limit cut
+    /// short), trimmed.
     func decodeText(_ ids: ArraySlice<Int>) -> String {
-        let plain = grounded.map { g in ids.filter { !g.isMark($0) } } ?? Array(ids)
+        let plain = grounded.map { g in g.droppingUnclosedSpan(ids).filter { !g.isMark($0) } } ?? Array(ids)
         return tokenizer.decode(plain).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

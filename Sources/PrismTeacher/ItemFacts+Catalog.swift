@@ -1,4 +1,5 @@
 import PrismData
+import PrismWire
 
 extension ItemFacts {
     /// The facts of a catalog item, as teacher prompts carry them.

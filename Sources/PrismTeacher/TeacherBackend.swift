@@ -1,11 +1,5 @@
 import PrismWire
 
-public typealias ItemFacts = Prism_V1_ItemFacts
-public typealias Decoding = Prism_V1_Decoding
-public typealias TeacherPrompt = Prism_V1_TeacherPrompt
-public typealias TeacherShard = Prism_V1_TeacherShard
-public typealias TeacherResult = Prism_V1_TeacherResult
-public typealias TeacherShardResult = Prism_V1_TeacherShardResult
 
 /// Every failure of the teacher module.
 public enum TeacherError: Error, CustomStringConvertible, Sendable {

@@ -1,3 +1,4 @@
+import PrismWire
 import Foundation
 import PrismTeacher
 

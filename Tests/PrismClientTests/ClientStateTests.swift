@@ -115,6 +115,20 @@ final class ClientStateTests: XCTestCase {
         XCTAssertEqual(sends(s.call(envelope("c"), now: 2)).map(\.0), ["c"])
     }
 
+    func testAnOversizedBodyFailsAtOnceInsteadOfSilently() {
+        var o = options(brokers: 1)
+        o.maxBodyBytes = 10
+        var s = ClientState(options: o, now: 0)
+        var big = envelope("big")
+        big.body = Data(repeating: 1, count: 11)
+        let ended = completions(s.call(big, now: 0))
+        XCTAssertEqual(ended.map(\.status.code), [.resourceExhausted])
+        XCTAssertTrue(sends(s.call(big, now: 0)).isEmpty, "nothing is sent")
+        var fits = envelope("fits")
+        fits.body = Data(repeating: 1, count: 10)
+        XCTAssertEqual(sends(s.call(fits, now: 0)).map(\.0), ["fits"])
+    }
+
     func testADuplicateIDIsRefusedWithoutTouchingTheRunningCall() {
         var s = ClientState(options: options(brokers: 1), now: 0)
         _ = s.call(envelope("a"), now: 0)

@@ -1,5 +1,6 @@
 import Foundation
 import PrismData
+import PrismWire
 import PrismGrounding
 import PrismTeacher
 import XCTest

@@ -1,6 +1,7 @@
 import Foundation
 import Generation
 import PrismData
+import PrismGrounding
 import XCTest
 @testable import PrismExplain
 
@@ -58,6 +59,20 @@ final class MarkedStudentParityTests: XCTestCase {
         XCTAssertEqual(shapes.capitalised, parity.capitalised)
         XCTAssertEqual(shapes.sentenceEnd.indices.filter { shapes.sentenceEnd[$0] }, parity.sentence_end)
         XCTAssertGreaterThan(parity.capitalised.count, 10)
+    }
+
+    /// A span the length limit cut is dropped from the text, mark and partial name together; closed
+    /// spans and unmarked text are kept.
+    func testASpanLeftOpenAtTheLengthLimitIsDropped() throws {
+        let g = try XCTUnwrap(student.grounded)
+        let title = try XCTUnwrap(GroundingMarks.Kind.allCases.firstIndex(of: .title).map { g.markIds[$0] })
+        let close = try XCTUnwrap(g.markIds.last)
+        let words = student.tokenizer.encode(" like", addSpecialTokens: false)
+        let name = student.tokenizer.encode(" Alien", addSpecialTokens: false)
+        XCTAssertEqual(g.droppingUnclosedSpan(words + [title] + name), words, "the open span goes")
+        XCTAssertEqual(g.droppingUnclosedSpan(words + [title] + name + [close]), words + [title] + name + [close])
+        XCTAssertEqual(g.droppingUnclosedSpan(words), words)
+        XCTAssertEqual(student.decodeText(ArraySlice(words + [title] + name)), "like")
     }
 
     func testConstrainedGreedyAndBeamTokensEqualPyTorch() throws {

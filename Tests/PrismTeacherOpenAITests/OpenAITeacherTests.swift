@@ -1,5 +1,6 @@
 import Foundation
 import PrismTeacher
+import PrismTeacherService
 import PrismWire
 import PrismWorker
 import XCTest

@@ -1,5 +1,6 @@
 import Foundation
 import PrismWire
+import PrismTeacherService
 import PrismWorker
 import PrismTestSupport
 import XCTest

@@ -83,6 +83,17 @@ def allowed_forms(history, item):
     return forms
 
 
+def drop_unclosed_span(ids, marks):
+    """Generated ids without a span the length limit left open, from its opening mark on (the mark sits
+    before the name's space). `marks`: [open ids..., close id]. The same rule as the Swift worker's
+    GroundedDecoding.droppingUnclosedSpan (GROUNDING.md)."""
+    opens, close = set(marks[:-1]), marks[-1]
+    last_open = max((i for i, t in enumerate(ids) if t in opens), default=None)
+    if last_open is None or close in ids[last_open:]:
+        return list(ids)
+    return list(ids[:last_open])
+
+
 def mark_ids(tokenizer):
     """[open ids in KINDS order..., close id], or None when the tokenizer lacks a mark."""
     ids = [tokenizer.token_to_id(m) for m in MARKS]

@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from .model import PrismStudent, load_bart
+from . import grounding_marks as G
 from .tokenizer import load_tokenizer
 
 GENERATION_KEYS = ("num_beams", "max_length", "min_length", "no_repeat_ngram_size", "length_penalty",
@@ -121,7 +122,9 @@ class Student:
         return seqs
 
     def decode(self, ids):
-        """Plain text: special tokens and grounding marks left out."""
+        """Plain text: special tokens and grounding marks left out, and a span the length limit cut."""
+        if self.marks is not None:
+            ids = G.drop_unclosed_span(list(ids), self.marks)
         return self.tokenizer.decode(ids, skip_special_tokens=True)
 
     def decode_marked(self, ids):

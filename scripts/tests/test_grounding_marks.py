@@ -59,3 +59,12 @@ def test_committed_marked_parity_fixture_regenerates():
         closed = marked if marked.endswith("</e>") or "</e>" not in marked else marked[: marked.rindex("</e>") + 4]
         for kind, form in G.spans(closed):
             assert form in forms[kind], (kind, form, marked)
+
+
+def test_a_span_left_open_at_the_length_limit_is_dropped():
+    marks = [5, 6, 7, 8, 9, 10]  # opens (item, title, person, genre, era), then close
+    words, name = [100, 101], [200, 201]
+    assert G.drop_unclosed_span(words + [6] + name, marks) == words
+    assert G.drop_unclosed_span(words + [6] + name + [10], marks) == words + [6] + name + [10]
+    assert G.drop_unclosed_span(words + [5] + name + [10] + [7] + name, marks) == words + [5] + name + [10]
+    assert G.drop_unclosed_span(words, marks) == words

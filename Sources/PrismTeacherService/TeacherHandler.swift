@@ -1,4 +1,5 @@
 import Foundation
+import PrismTeacher
 import PrismWire
 import PrismWorker
 

@@ -1,0 +1,123 @@
+"""prism-client against real `prism` processes: a broker, echo and sleep workers, and a Prism worker
+serving the repository's tiny marked student fixture."""
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "clients" / "python" / "src"))
+
+import prism_client  # noqa: E402
+from prism_client import (AsyncClient, Client, DeadlineExceeded, ExplainRequest, InvalidArgument,  # noqa: E402
+                          PrismError, Unavailable)
+
+
+def prism_binary() -> str:
+    explicit = os.environ.get("PRISM_BIN")
+    candidate = Path(explicit) if explicit else ROOT / ".build" / "debug" / "prism"
+    if not candidate.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"no prism binary at {candidate} (scripts/test.sh sets PRISM_BIN)")
+        pytest.skip(f"no prism binary at {candidate}")
+    return str(candidate)
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    prism = prism_binary()
+    broker = subprocess.Popen([prism, "broker", "--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*",
+                               "--grace-ms", "300", "--log-level", "error"], stdout=subprocess.PIPE, text=True)
+    line = broker.stdout.readline()
+    endpoints = dict(word.split("=", 1) for word in line.split() if "=" in word)
+    frontend, backend = endpoints["frontend"], endpoints["backend"]
+    fixture = ROOT / "Tests" / "Fixtures" / "student-marked"
+    workers = [
+        subprocess.Popen([prism, "worker", "--broker", backend, "--service", "echo", "--capacity", "8", "--log-level", "error"]),
+        subprocess.Popen([prism, "worker", "--broker", backend, "--service", "sleep", "--sleep-ms", "2000", "--capacity", "4",
+                          "--log-level", "error"]),
+        subprocess.Popen([prism, "worker", "--broker", backend, "--service", "prism.explain", "--model", str(fixture / "model"),
+                          "--catalog", str(fixture / "catalog.jsonl"), "--capacity", "4", "--log-level", "error"]),
+    ]
+    with Client(frontend) as probe:
+        for _ in range(100):
+            health = probe.health()
+            if health and {s.service for s in health.services if s.workers > 0} >= {"echo", "sleep", "prism.explain"}:
+                break
+            time.sleep(0.1)
+    yield frontend
+    for process in workers + [broker]:
+        process.kill()
+        process.wait()
+
+
+def test_sync_calls_echo_exact_bodies_and_raise_one_error_per_status(fleet):
+    with Client(fleet) as client:
+        for body in [b"hello", "héllo ✓ 日本語".encode(), b"", bytes(range(256))]:
+            result = client.call("echo", body)
+            assert result.body == body and result.attempts == 1 and result.worker_id
+        with pytest.raises(Unavailable) as unavailable:
+            client.call("no-such-service", b"x", timeout_ms=3_000)
+        assert unavailable.value.code_name == "UNAVAILABLE" and unavailable.value.request_id
+        with pytest.raises(DeadlineExceeded):
+            client.call("sleep", b"x", timeout_ms=300)
+        assert isinstance(prism_client.error_for(3, "m", "r"), InvalidArgument)
+
+
+def test_typed_explain_against_the_fixture_student(fleet):
+    with Client(fleet) as client:
+        known = client.explain(ExplainRequest(user_id="alice", history_item_ids=["m11", "m0"], item_id="m14"))
+        cold = client.explain(ExplainRequest(user_id="nobody-knows-me", history_item_ids=["m11", "m0"], item_id="m14"))
+    assert known.explanation and not known.cold_start and cold.cold_start
+    assert known.grounding in ("GROUNDED", "GROUNDED_BEAM", "FALLBACK")
+    assert known.constrained and known.worker_id
+    with Client(fleet) as client, pytest.raises(PrismError) as unknown_item:
+        client.explain(ExplainRequest(user_id="alice", history_item_ids=["m0"], item_id="no-such-item"))
+    assert unknown_item.value.code_name in ("NOT_FOUND", "INVALID_ARGUMENT")
+
+
+def test_async_client_keeps_many_requests_in_flight_on_one_socket(fleet):
+    async def run():
+        async with AsyncClient(fleet) as client:
+            bodies = [f"request-{i}".encode() for i in range(300)]
+            started = time.monotonic()
+            results = await asyncio.gather(*(client.call("echo", body) for body in bodies))
+            elapsed = time.monotonic() - started
+            assert [r.body for r in results] == bodies
+            assert len({r.request_id for r in results}) == 300
+            # Four sleep calls of 2 s each overlap on a capacity-4 worker: together well under 8 s.
+            started = time.monotonic()
+            slept = await asyncio.gather(*(client.call("sleep", b"z", timeout_ms=10_000) for _ in range(4)))
+            assert len(slept) == 4 and time.monotonic() - started < 6
+            with pytest.raises(DeadlineExceeded):
+                await client.call("sleep", b"late", timeout_ms=300)
+            # A cancelled call sends CANCEL; the client keeps working.
+            task = asyncio.ensure_future(client.call("sleep", b"cancel me", timeout_ms=10_000))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            reply = await client.explain(ExplainRequest("alice", ["m11", "m0"], "m14"))
+            assert reply.explanation
+            health = await client.health("echo")
+            assert health.services[0].workers == 1
+            return elapsed
+    assert asyncio.run(run()) < 30
+
+
+def test_installs_into_a_fresh_virtual_environment(tmp_path):
+    """`pip install ./clients/python` in a new venv, then the package imports and builds a request."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                              str(ROOT / "clients" / "python")], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-2000:]
+    check = subprocess.run([str(python), "-c", "import prism_client as p; "
+                            "print(len(p.ExplainRequest('u', ['1'], '2').to_proto().SerializeToString()))"],
+                           capture_output=True, text=True, cwd=str(tmp_path))
+    assert check.returncode == 0 and int(check.stdout) > 0, check.stderr
