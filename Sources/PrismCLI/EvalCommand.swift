@@ -32,6 +32,8 @@ struct EvalRunCommand: AsyncParsableCommand {
     @Option(help: "distilled.jsonl: the goldens (references); also evaluated as the system 'teacher'.") var references: String?
     @Option(name: .customLong("candidate"), help: "NAME=FILE: a system's outputs as JSON lines (repeatable).") var candidates: [String] = []
     @Option(help: "A live service to call for every case, e.g. prism.explain.") var service: String?
+    @Option(help: "A ranker's rankings.jsonl (scripts/ranker/train_ranker.py): each case's item becomes the ranker's top unseen item for that sample (no goldens exist for those: grounding, diversity and latency only).")
+    var ranked: String?
     @Option(help: "The name of the live service's system in the report.") var serviceName = "prism"
     @Option(help: "How to call the service, comma-separated: served (the replies as served, the grounding guard on), student (allow_ungrounded: the student's own first explanations, named NAME-student) and free (the student's own text decoded without grounding constraints, named NAME-free; the same as student for an unmarked student).")
     var modes = "served,student"
@@ -64,7 +66,11 @@ struct EvalRunCommand: AsyncParsableCommand {
         Telemetry.bootstrap(logLevel: .warning)
         guard let wanted = Split(rawValue: split) else { throw ValidationError("unknown split '\(split)' (train, valid, test)") }
         let folder = URL(fileURLWithPath: data)
-        let samples = try SampleIO.readSamples(from: folder.appendingPathComponent("samples.jsonl"))
+        var samples = try SampleIO.readSamples(from: folder.appendingPathComponent("samples.jsonl"))
+        if let ranked {
+            guard references == nil else { throw ValidationError("--ranked items have no goldens: leave out --references") }
+            samples = try RankedPicks.read(URL(fileURLWithPath: ranked)).apply(to: samples)
+        }
         let catalog = try SampleIO.readCatalog(from: folder.appendingPathComponent("catalog.jsonl"))
         let goldens = try references.map { try EvalInputs.readOutputs(URL(fileURLWithPath: $0)) } ?? [:]
         let cases = EvalInputs.cases(samples: samples, catalog: catalog, split: wanted, references: goldens, count: count)

@@ -52,7 +52,7 @@ struct LoadBenchCommand: AsyncParsableCommand {
         options.seconds = seconds
         options.reportEvery = reportEvery
         options.timeoutMs = timeoutMs
-        let summary = await LoadRun(client: client, options: options, bodies: bodies).run { print($0) }
+        let summary = await LoadRun(client: client, options: options, bodies: bodies).run { emitLine($0) }  // unbuffered: a log shows each interval as it ends
         await client.close()
         if summary.ok == 0 { throw ExitCode(1) }
     }

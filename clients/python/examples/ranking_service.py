@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""A ranking service in front of Prism: it reads a ranker's top unseen items per user (the
+`rankings.jsonl` of scripts/ranker/train_ranker.py), publishes one explanation request per (user,
+top item) through the broker with many requests in flight (prism_client.AsyncClient), and prints a
+progress bar, p50/p95 latency, explanations/s and a few explanations.
+
+    python clients/python/examples/ranking_service.py --broker tcp://127.0.0.1:5555 \
+        --rankings out/ranker/rankings.jsonl --top 1 --concurrency 16
+"""
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+
+from prism_client import AsyncClient, ExplainRequest, PrismError
+
+
+def progress(done, total, width=40):
+    filled = int(width * done / max(1, total))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stderr.flush()
+
+
+async def run(args):
+    with open(args.rankings, encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()][: args.users]
+    jobs = [(row, entry) for row in rows for entry in row["ranked"][: args.top]]
+    latencies, results, failures = [], [], []
+    limit = asyncio.Semaphore(args.concurrency)
+
+    async def explain(client, row, entry):
+        async with limit:
+            request = ExplainRequest(user_id=row["user_id"], history_item_ids=row["history"], item_id=entry["item_id"])
+            started = time.monotonic()
+            try:
+                reply = await client.explain(request, timeout_ms=args.timeout_ms)
+            except PrismError as error:
+                failures.append(error)
+                return
+            latencies.append((time.monotonic() - started) * 1000)
+            results.append((row, entry, reply))
+            progress(len(results) + len(failures), len(jobs))
+
+    started = time.monotonic()
+    async with AsyncClient(args.broker) as client:
+        await asyncio.gather(*(explain(client, row, entry) for row, entry in jobs))
+    elapsed = time.monotonic() - started
+    sys.stderr.write("\n")
+    for row, entry, reply in results[: args.show]:
+        print(f"user {row['user_id']} | rank {entry['rank']} score {entry['score']:.3f} | item {entry['item_id']} | {reply.grounding}")
+        print(f"    → {reply.explanation}")
+    if latencies:
+        p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 20 else max(latencies)
+        print(f"{len(results)} explanations, {len(failures)} failed; p50 {statistics.median(latencies):.0f} ms, "
+              f"p95 {p95:.0f} ms, {len(results) / elapsed:.1f} explanations/s")
+    for error in failures[:3]:
+        print(f"failed: {error}", file=sys.stderr)
+    return 0 if results and not failures else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--broker", default="tcp://127.0.0.1:5555")
+    parser.add_argument("--rankings", required=True)
+    parser.add_argument("--users", type=int, default=200, help="test users taken from the rankings")
+    parser.add_argument("--top", type=int, default=1, help="explained items per user, best first")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--timeout-ms", type=int, default=30_000)
+    parser.add_argument("--show", type=int, default=8)
+    return asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
