@@ -52,7 +52,8 @@ final class InteropTests: XCTestCase {
         }
     }
 
-    /// The Python client reads `prism keygen`'s files and talks CURVE to a CURVE broker.
+    /// The pip-installable Python client (clients/python) reads `prism keygen`'s files and talks CURVE
+    /// to a CURVE broker.
     func testPythonClientOverCURVE() async throws {
         let python = try pythonInterpreter()
         let keys = try FleetKeys(clientServices: "echo")
@@ -60,13 +61,21 @@ final class InteropTests: XCTestCase {
         let fleet = try ProcessFleet(keys: keys)
         defer { fleet.stop() }
         try fleet.startWorker(service: "echo", handler: "echo", id: "echo0")
-        let curve = ["--broker-key", keys.path("broker.pub"), "--key", keys.path("client.key")]
-        let ok = try await runPython(python, ["--broker", fleet.frontend, "--body", "sealed ✓"] + curve)
-        XCTAssertEqual(ok.status, 0, ok.stderrText)
-        assertExactOutput(ok, "sealed ✓\n")
-        let denied = try await runPython(python, ["--broker", fleet.frontend, "--service", "teacher", "--body", "x"] + curve)
-        XCTAssertEqual(denied.status, 1)
-        XCTAssertTrue(denied.stderrText.hasPrefix("PERMISSION_DENIED: "), denied.stderrText)
+        let script = """
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            from prism_client import Client, CurveKeys, PrismError
+            with Client(sys.argv[2], curve=CurveKeys.from_files(sys.argv[3], sys.argv[4]), timeout_ms=5000) as client:
+                print(client.call("echo", "sealed ✓".encode()).body.decode())
+                try:
+                    client.call("teacher", b"x")
+                except PrismError as error:
+                    print(error.code_name)
+            """
+        let run = try await Self.run(python, ["-c", script, Self.repoRoot.appendingPathComponent("clients/python/src").path,
+                                              fleet.frontend, keys.path("broker.pub"), keys.path("client.key")])
+        XCTAssertEqual(run.status, 0, run.stderrText)
+        XCTAssertEqual(run.stdoutText, "sealed ✓\nPERMISSION_DENIED\n")
     }
 
     func testPythonEnvelopeEncodingMatchesSwift() async throws {

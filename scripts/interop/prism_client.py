@@ -75,48 +75,10 @@ class CallResult(NamedTuple):
         return self.status_code == OK
 
 
-class CurveKeys(NamedTuple):
-    """CURVE settings of a client: the broker's public key and the client's pair (Z85 text)."""
-    server_public: str
-    public: str
-    secret: str
-
-    @staticmethod
-    def from_files(broker_key: str, key: str) -> "CurveKeys":
-        """Reads the files `prism keygen` writes: the broker's .pub (or .key) and this client's .key."""
-        pair = _key_entries(key)
-        if "secret-key" not in pair:
-            raise ValueError("%s holds no secret-key line (is it a .pub file?)" % key)
-        server = _key_entries(broker_key)
-        server_public = server.get("public-key") or server.get("")
-        if not server_public:
-            raise ValueError("%s holds no public key" % broker_key)
-        return CurveKeys(server_public, pair.get("public-key") or zmq.curve_public(pair["secret-key"].encode()).decode(),
-                         pair["secret-key"])
-
-
-def _key_entries(path: str) -> Dict[str, str]:
-    """Entries of a key file: 'public-key X' / 'secret-key X' lines, or a bare key line (under '')."""
-    entries: Dict[str, str] = {}
-    with open(path, encoding="utf-8") as handle:
-        for raw in handle:
-            line = raw.strip()
-            # Comments are '#' alone or '# ...': a Z85 key may itself start with '#'.
-            if not line or line == "#" or line.startswith("# "):
-                continue
-            words = line.split()
-            if words[0] in ("public-key", "secret-key") and len(words) == 2:
-                entries[words[0]] = words[1]
-            elif "" not in entries:
-                entries[""] = words[0]
-    return entries
-
-
 class PrismClient:
     """One DEALER socket to the broker's frontend; calls are made one at a time (not thread-safe)."""
 
-    def __init__(self, broker: str, resend_interval_ms: int = 1000, context: Optional[zmq.Context] = None,
-                 curve: Optional["CurveKeys"] = None):
+    def __init__(self, broker: str, resend_interval_ms: int = 1000, context: Optional[zmq.Context] = None):
         self.broker = broker
         self.resend_interval_ms = resend_interval_ms
         self._own_context = context is None
@@ -126,10 +88,6 @@ class PrismClient:
         # guess it) and kept across reconnects, so this client's re-sends stay its own.
         self._socket.setsockopt(zmq.ROUTING_ID, bytes([secrets.randbelow(255) + 1]) + secrets.token_bytes(15))
         self._socket.setsockopt(zmq.LINGER, 0)
-        if curve is not None:
-            self._socket.curve_serverkey = curve.server_public.encode()
-            self._socket.curve_publickey = curve.public.encode()
-            self._socket.curve_secretkey = curve.secret.encode()
         self._socket.connect(broker)
         #: Replies received for requests that were already answered or are unknown (dropped).
         self.duplicate_replies = 0
@@ -257,18 +215,13 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout-ms", type=int, default=5000)
     parser.add_argument("--request-id", default=None)
     parser.add_argument("--health", action="store_true", help="print the broker's services instead of calling")
-    parser.add_argument("--broker-key", default=None, help="CURVE: the broker's public key file (needs --key)")
-    parser.add_argument("--key", default=None, help="CURVE: this client's key pair file from prism keygen")
     args = parser.parse_args(argv)
-    if (args.broker_key is None) != (args.key is None):
-        parser.error("--broker-key and --key go together")
-    curve = CurveKeys.from_files(args.broker_key, args.key) if args.key else None
     try:
         metadata = _parse_metadata(args.metadata)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
 
-    with PrismClient(args.broker, curve=curve) as client:
+    with PrismClient(args.broker) as client:
         if args.health:
             reply = client.health(args.service or "", timeout_ms=args.timeout_ms)
             if reply is None:

@@ -2,6 +2,7 @@
 serving the repository's tiny marked student fixture."""
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -114,8 +115,11 @@ def test_installs_into_a_fresh_virtual_environment(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                              str(ROOT / "clients" / "python")], capture_output=True, text=True)
+    # From a copy: pip's build leaves build/ and *.egg-info next to the sources it builds.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "clients" / "python", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(source)],
+                             capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-2000:]
     check = subprocess.run([str(python), "-c", "import prism_client as p; "
                             "print(len(p.ExplainRequest('u', ['1'], '2').to_proto().SerializeToString()))"],
