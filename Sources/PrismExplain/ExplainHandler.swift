@@ -35,10 +35,10 @@ public struct ExplainHandler: RequestHandler {
     public func handle(batch: [WorkRequest]) async -> [WorkResult] {
         let arrived = monotonicNs()
         var results = [WorkResult?](repeating: nil, count: batch.count)
-        var jobs: [(index: Int, job: ExplainJob, clipped: Int)] = []
+        var jobs: [(index: Int, job: ExplainJob, clipped: Int, ranking: Prism_V1_Ranking?)] = []
         for (index, request) in batch.enumerated() {
             switch prepare(request, arrived: arrived) {
-            case .success(let (job, clipped)): jobs.append((index, job, clipped))
+            case .success(let (job, clipped, ranking)): jobs.append((index, job, clipped, ranking))
             case .failure(let error): results[index] = .failure(error.code, error.message)
             }
         }
@@ -60,6 +60,7 @@ public struct ExplainHandler: RequestHandler {
                     reply.groundingProblems = done.problems
                     reply.citedItemIds = done.cited
                     reply.constrained = done.constrained
+                    if let ranking = entry.ranking { reply.ranking = ranking }
                     metrics.count(done.grounding)
                     results[entry.index] = (try? reply.serializedData()).map { .ok($0) } ?? .failure(.internal, "cannot encode the reply")
                 case .failure(let error):
@@ -71,7 +72,7 @@ public struct ExplainHandler: RequestHandler {
     }
 
     /// Turns a request into a job, or the error status to answer with.
-    func prepare(_ request: WorkRequest, arrived: UInt64) -> Result<(ExplainJob, Int), HandlerError> {
+    func prepare(_ request: WorkRequest, arrived: UInt64) -> Result<(ExplainJob, Int, Prism_V1_Ranking?), HandlerError> {
         let message: ExplainRequest
         do { message = try ExplainRequest(serializedBytes: request.body) } catch {
             return .failure(HandlerError(.invalidArgument, "the body is not a prism.v1.ExplainRequest: \(error)"))
@@ -106,7 +107,7 @@ public struct ExplainHandler: RequestHandler {
             maxNewTokens: message.maxNewTokens == 0 ? limit : min(Int(message.maxNewTokens), limit),
             numBeams: message.numBeams == 0 ? 0 : min(Int(message.numBeams), maxBeams), arrivedNs: arrived,
             allowUngrounded: message.allowUngrounded, unconstrained: message.unconstrained)
-        return .success((job, total - history.count))
+        return .success((job, total - history.count, message.hasRanking ? message.ranking : nil))
     }
 }
 

@@ -42,6 +42,30 @@ final class ExplainHandlerTests: XCTestCase {
         XCTAssertFalse(empty.explanation.isEmpty)
     }
 
+    /// A ranker's name, rank and score travel with the request and come back as sent; the
+    /// explanation does not depend on them.
+    func testRankingMetadataIsEchoedAndIgnoredByTheModel() async throws {
+        let (handler, thread) = try await handler()
+        var ranked = ExplainRequest()
+        ranked.userID = "alice"
+        ranked.historyItemIds = ["m1", "m2"]
+        ranked.itemID = "m5"
+        ranked.ranking.ranker = "als"
+        ranked.ranking.rank = 2
+        ranked.ranking.score = 0.75
+        var envelope = Envelope()
+        envelope.requestID = "ranked"
+        envelope.body = try ranked.serializedData()
+        let results = await handler.handle(batch: [WorkRequest(envelope: envelope), try request(user: "alice", history: ["m1", "m2"], item: "m5")])
+        await thread.close()
+        let echoed = try ExplainReply(serializedBytes: results[0].body)
+        let plain = try ExplainReply(serializedBytes: results[1].body)
+        XCTAssertTrue(echoed.hasRanking)
+        XCTAssertEqual(echoed.ranking, ranked.ranking)
+        XCTAssertFalse(plain.hasRanking)
+        XCTAssertEqual(echoed.explanation, plain.explanation)
+    }
+
     func testOversizedHistoryIsCutFromTheOldestEnd() async throws {
         let (handler, thread) = try await handler()
         let long = (0..<300).map { "m\($0 % 15 + 1)" }

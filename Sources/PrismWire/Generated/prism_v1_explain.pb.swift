@@ -80,52 +80,103 @@ public nonisolated enum Prism_V1_Grounding: SwiftProtobuf.Enum, Swift.CaseIterab
 
 }
 
-public nonisolated struct Prism_V1_ExplainRequest: Sendable {
+public nonisolated struct Prism_V1_ExplainRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The user as the ranker knows them. Unknown users are served too (cold start).
-  public var userID: String = String()
+  public var userID: String {
+    get {_storage._userID}
+    set {_uniqueStorage()._userID = newValue}
+  }
 
   /// The user's history, oldest first, as item ids of the worker's catalog...
-  public var historyItemIds: [String] = []
+  public var historyItemIds: [String] {
+    get {_storage._historyItemIds}
+    set {_uniqueStorage()._historyItemIds = newValue}
+  }
 
   /// ...or as inline records (used when history_item_ids is empty).
-  public var historyItems: [Prism_V1_ItemFacts] = []
+  public var historyItems: [Prism_V1_ItemFacts] {
+    get {_storage._historyItems}
+    set {_uniqueStorage()._historyItems = newValue}
+  }
 
   /// The recommended item: an id of the worker's catalog, or an inline record.
-  public var itemID: String = String()
+  public var itemID: String {
+    get {_storage._itemID}
+    set {_uniqueStorage()._itemID = newValue}
+  }
 
   public var item: Prism_V1_ItemFacts {
-    get {_item ?? Prism_V1_ItemFacts()}
-    set {_item = newValue}
+    get {_storage._item ?? Prism_V1_ItemFacts()}
+    set {_uniqueStorage()._item = newValue}
   }
   /// Returns true if `item` has been explicitly set.
-  public var hasItem: Bool {self._item != nil}
+  public var hasItem: Bool {_storage._item != nil}
   /// Clears the value of `item`. Subsequent reads from it will return its default value.
-  public mutating func clearItem() {self._item = nil}
+  public mutating func clearItem() {_uniqueStorage()._item = nil}
 
   /// Optional decoding overrides, clamped to the worker's limits (0 = the model's default).
-  public var maxNewTokens: UInt32 = 0
+  public var maxNewTokens: UInt32 {
+    get {_storage._maxNewTokens}
+    set {_uniqueStorage()._maxNewTokens = newValue}
+  }
 
-  public var numBeams: UInt32 = 0
+  public var numBeams: UInt32 {
+    get {_storage._numBeams}
+    set {_uniqueStorage()._numBeams = newValue}
+  }
 
   /// The worker never serves an explanation its grounding checker rejects: it decodes again with beam
   /// search, then falls back to the rule oracle. true: return the student's first text with the verdict
   /// instead (no second decoding), to measure the student itself.
-  public var allowUngrounded: Bool = false
+  public var allowUngrounded: Bool {
+    get {_storage._allowUngrounded}
+    set {_uniqueStorage()._allowUngrounded = newValue}
+  }
 
   /// A student trained with grounding marks decodes every entity span under a trie of the names this
   /// request allows (Sources/PrismGrounding/GROUNDING.md). true: decode without those constraints (to
   /// measure what they do); the grounding check still applies.
-  public var unconstrained: Bool = false
+  public var unconstrained: Bool {
+    get {_storage._unconstrained}
+    set {_uniqueStorage()._unconstrained = newValue}
+  }
+
+  /// Which ranker picked the item, with its rank and score: model-agnostic metadata for the caller's
+  /// logs, echoed in the reply and never read by the student.
+  public var ranking: Prism_V1_Ranking {
+    get {_storage._ranking ?? Prism_V1_Ranking()}
+    set {_uniqueStorage()._ranking = newValue}
+  }
+  /// Returns true if `ranking` has been explicitly set.
+  public var hasRanking: Bool {_storage._ranking != nil}
+  /// Clears the value of `ranking`. Subsequent reads from it will return its default value.
+  public mutating func clearRanking() {_uniqueStorage()._ranking = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _item: Prism_V1_ItemFacts? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Prism_V1_Ranking: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var ranker: String = String()
+
+  public var rank: UInt32 = 0
+
+  public var score: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Prism_V1_ExplainTimings: Sendable {
@@ -185,11 +236,22 @@ public nonisolated struct Prism_V1_ExplainReply: Sendable {
   /// The explanation was decoded under grounding constraints.
   public var constrained: Bool = false
 
+  /// The request's ranking metadata, as sent.
+  public var ranking: Prism_V1_Ranking {
+    get {_ranking ?? Prism_V1_Ranking()}
+    set {_ranking = newValue}
+  }
+  /// Returns true if `ranking` has been explicitly set.
+  public var hasRanking: Bool {self._ranking != nil}
+  /// Clears the value of `ranking`. Subsequent reads from it will return its default value.
+  public mutating func clearRanking() {self._ranking = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _timings: Prism_V1_ExplainTimings? = nil
+  fileprivate var _ranking: Prism_V1_Ranking? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -202,7 +264,140 @@ nonisolated extension Prism_V1_Grounding: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExplainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}history_item_ids\0\u{3}history_items\0\u{3}item_id\0\u{1}item\0\u{3}max_new_tokens\0\u{3}num_beams\0\u{3}allow_ungrounded\0\u{1}unconstrained\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}history_item_ids\0\u{3}history_items\0\u{3}item_id\0\u{1}item\0\u{3}max_new_tokens\0\u{3}num_beams\0\u{3}allow_ungrounded\0\u{1}unconstrained\0\u{1}ranking\0")
+
+  fileprivate class _StorageClass {
+    var _userID: String = String()
+    var _historyItemIds: [String] = []
+    var _historyItems: [Prism_V1_ItemFacts] = []
+    var _itemID: String = String()
+    var _item: Prism_V1_ItemFacts? = nil
+    var _maxNewTokens: UInt32 = 0
+    var _numBeams: UInt32 = 0
+    var _allowUngrounded: Bool = false
+    var _unconstrained: Bool = false
+    var _ranking: Prism_V1_Ranking? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _userID = source._userID
+      _historyItemIds = source._historyItemIds
+      _historyItems = source._historyItems
+      _itemID = source._itemID
+      _item = source._item
+      _maxNewTokens = source._maxNewTokens
+      _numBeams = source._numBeams
+      _allowUngrounded = source._allowUngrounded
+      _unconstrained = source._unconstrained
+      _ranking = source._ranking
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._userID) }()
+        case 2: try { try decoder.decodeRepeatedStringField(value: &_storage._historyItemIds) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._historyItems) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._itemID) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._item) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxNewTokens) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._numBeams) }()
+        case 8: try { try decoder.decodeSingularBoolField(value: &_storage._allowUngrounded) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._unconstrained) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._ranking) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._userID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._userID, fieldNumber: 1)
+      }
+      if !_storage._historyItemIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._historyItemIds, fieldNumber: 2)
+      }
+      if !_storage._historyItems.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._historyItems, fieldNumber: 3)
+      }
+      if !_storage._itemID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._itemID, fieldNumber: 4)
+      }
+      try { if let v = _storage._item {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if _storage._maxNewTokens != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._maxNewTokens, fieldNumber: 6)
+      }
+      if _storage._numBeams != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._numBeams, fieldNumber: 7)
+      }
+      if _storage._allowUngrounded != false {
+        try visitor.visitSingularBoolField(value: _storage._allowUngrounded, fieldNumber: 8)
+      }
+      if _storage._unconstrained != false {
+        try visitor.visitSingularBoolField(value: _storage._unconstrained, fieldNumber: 9)
+      }
+      try { if let v = _storage._ranking {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Prism_V1_ExplainRequest, rhs: Prism_V1_ExplainRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._userID != rhs_storage._userID {return false}
+        if _storage._historyItemIds != rhs_storage._historyItemIds {return false}
+        if _storage._historyItems != rhs_storage._historyItems {return false}
+        if _storage._itemID != rhs_storage._itemID {return false}
+        if _storage._item != rhs_storage._item {return false}
+        if _storage._maxNewTokens != rhs_storage._maxNewTokens {return false}
+        if _storage._numBeams != rhs_storage._numBeams {return false}
+        if _storage._allowUngrounded != rhs_storage._allowUngrounded {return false}
+        if _storage._unconstrained != rhs_storage._unconstrained {return false}
+        if _storage._ranking != rhs_storage._ranking {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Prism_V1_Ranking: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Ranking"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ranker\0\u{1}rank\0\u{1}score\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -210,65 +405,31 @@ nonisolated extension Prism_V1_ExplainRequest: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.userID) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.historyItemIds) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.historyItems) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.itemID) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._item) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.maxNewTokens) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.numBeams) }()
-      case 8: try { try decoder.decodeSingularBoolField(value: &self.allowUngrounded) }()
-      case 9: try { try decoder.decodeSingularBoolField(value: &self.unconstrained) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.ranker) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.rank) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.score) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.userID.isEmpty {
-      try visitor.visitSingularStringField(value: self.userID, fieldNumber: 1)
+    if !self.ranker.isEmpty {
+      try visitor.visitSingularStringField(value: self.ranker, fieldNumber: 1)
     }
-    if !self.historyItemIds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.historyItemIds, fieldNumber: 2)
+    if self.rank != 0 {
+      try visitor.visitSingularUInt32Field(value: self.rank, fieldNumber: 2)
     }
-    if !self.historyItems.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.historyItems, fieldNumber: 3)
-    }
-    if !self.itemID.isEmpty {
-      try visitor.visitSingularStringField(value: self.itemID, fieldNumber: 4)
-    }
-    try { if let v = self._item {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if self.maxNewTokens != 0 {
-      try visitor.visitSingularUInt32Field(value: self.maxNewTokens, fieldNumber: 6)
-    }
-    if self.numBeams != 0 {
-      try visitor.visitSingularUInt32Field(value: self.numBeams, fieldNumber: 7)
-    }
-    if self.allowUngrounded != false {
-      try visitor.visitSingularBoolField(value: self.allowUngrounded, fieldNumber: 8)
-    }
-    if self.unconstrained != false {
-      try visitor.visitSingularBoolField(value: self.unconstrained, fieldNumber: 9)
+    if self.score.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.score, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prism_V1_ExplainRequest, rhs: Prism_V1_ExplainRequest) -> Bool {
-    if lhs.userID != rhs.userID {return false}
-    if lhs.historyItemIds != rhs.historyItemIds {return false}
-    if lhs.historyItems != rhs.historyItems {return false}
-    if lhs.itemID != rhs.itemID {return false}
-    if lhs._item != rhs._item {return false}
-    if lhs.maxNewTokens != rhs.maxNewTokens {return false}
-    if lhs.numBeams != rhs.numBeams {return false}
-    if lhs.allowUngrounded != rhs.allowUngrounded {return false}
-    if lhs.unconstrained != rhs.unconstrained {return false}
+  public static func ==(lhs: Prism_V1_Ranking, rhs: Prism_V1_Ranking) -> Bool {
+    if lhs.ranker != rhs.ranker {return false}
+    if lhs.rank != rhs.rank {return false}
+    if lhs.score != rhs.score {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -321,7 +482,7 @@ nonisolated extension Prism_V1_ExplainTimings: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ExplainReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}explanation\0\u{3}cold_start\0\u{3}model_id\0\u{1}timings\0\u{3}history_dropped\0\u{1}grounding\0\u{3}grounding_problems\0\u{3}cited_item_ids\0\u{1}constrained\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}explanation\0\u{3}cold_start\0\u{3}model_id\0\u{1}timings\0\u{3}history_dropped\0\u{1}grounding\0\u{3}grounding_problems\0\u{3}cited_item_ids\0\u{1}constrained\0\u{1}ranking\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -338,6 +499,7 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.groundingProblems) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.citedItemIds) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.constrained) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._ranking) }()
       default: break
       }
     }
@@ -375,6 +537,9 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
     if self.constrained != false {
       try visitor.visitSingularBoolField(value: self.constrained, fieldNumber: 9)
     }
+    try { if let v = self._ranking {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -388,6 +553,7 @@ nonisolated extension Prism_V1_ExplainReply: SwiftProtobuf.Message, SwiftProtobu
     if lhs.groundingProblems != rhs.groundingProblems {return false}
     if lhs.citedItemIds != rhs.citedItemIds {return false}
     if lhs.constrained != rhs.constrained {return false}
+    if lhs._ranking != rhs._ranking {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -32,7 +32,8 @@ async def run(args):
 
     async def explain(client, row, entry):
         async with limit:
-            request = ExplainRequest(user_id=row["user_id"], history_item_ids=row["history"], item_id=entry["item_id"])
+            request = ExplainRequest(user_id=row["user_id"], history_item_ids=row["history"], item_id=entry["item_id"],
+                                     ranker=args.ranker, rank=entry["rank"], score=entry["score"])
             started = time.monotonic()
             try:
                 reply = await client.explain(request, timeout_ms=args.timeout_ms)
@@ -49,7 +50,8 @@ async def run(args):
     elapsed = time.monotonic() - started
     sys.stderr.write("\n")
     for row, entry, reply in results[: args.show]:
-        print(f"user {row['user_id']} | rank {entry['rank']} score {entry['score']:.3f} | item {entry['item_id']} | {reply.grounding}")
+        ranker, rank, score = reply.ranking or ("?", entry["rank"], entry["score"])
+        print(f"user {row['user_id']} | {ranker} rank {rank} score {score:.3f} | item {entry['item_id']} | {reply.grounding}")
         print(f"    → {reply.explanation}")
     if latencies:
         p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 20 else max(latencies)
@@ -69,6 +71,7 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--timeout-ms", type=int, default=30_000)
     parser.add_argument("--show", type=int, default=8)
+    parser.add_argument("--ranker", default="als", help="the ranker's name, sent with each request and echoed back")
     return asyncio.run(run(parser.parse_args(argv)))
 
 

@@ -71,11 +71,13 @@ def test_sync_calls_echo_exact_bodies_and_raise_one_error_per_status(fleet):
 
 def test_typed_explain_against_the_fixture_student(fleet):
     with Client(fleet) as client:
-        known = client.explain(ExplainRequest(user_id="alice", history_item_ids=["m11", "m0"], item_id="m14"))
+        known = client.explain(ExplainRequest(user_id="alice", history_item_ids=["m11", "m0"], item_id="m14",
+                                              ranker="als", rank=3, score=0.25))
         cold = client.explain(ExplainRequest(user_id="nobody-knows-me", history_item_ids=["m11", "m0"], item_id="m14"))
     assert known.explanation and not known.cold_start and cold.cold_start
     assert known.grounding in ("GROUNDED", "GROUNDED_BEAM", "FALLBACK")
     assert known.constrained and known.worker_id
+    assert known.ranking == ("als", 3, 0.25) and cold.ranking is None, "ranking metadata is echoed as sent"
     with Client(fleet) as client, pytest.raises(PrismError) as unknown_item:
         client.explain(ExplainRequest(user_id="alice", history_item_ids=["m0"], item_id="no-such-item"))
     assert unknown_item.value.code_name in ("NOT_FOUND", "INVALID_ARGUMENT")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 from ._proto import explain_pb2
 
@@ -32,11 +32,18 @@ class ExplainRequest:
     num_beams: int = 0
     #: Return the student's own text even when the grounding check fails (no fallback).
     allow_ungrounded: bool = False
+    #: Which ranker picked the item, its rank and score: echoed in the reply, never read by the model.
+    ranker: str = ""
+    rank: int = 0
+    score: float = 0.0
 
     def to_proto(self) -> explain_pb2.ExplainRequest:
-        return explain_pb2.ExplainRequest(user_id=self.user_id, history_item_ids=list(self.history_item_ids),
-                                          item_id=self.item_id, max_new_tokens=self.max_new_tokens,
-                                          num_beams=self.num_beams, allow_ungrounded=self.allow_ungrounded)
+        request = explain_pb2.ExplainRequest(user_id=self.user_id, history_item_ids=list(self.history_item_ids),
+                                             item_id=self.item_id, max_new_tokens=self.max_new_tokens,
+                                             num_beams=self.num_beams, allow_ungrounded=self.allow_ungrounded)
+        if self.ranker or self.rank or self.score:
+            request.ranking.CopyFrom(explain_pb2.Ranking(ranker=self.ranker, rank=self.rank, score=self.score))
+        return request
 
 
 @dataclass
@@ -51,6 +58,8 @@ class ExplainReply:
     history_dropped: int = 0
     constrained: bool = False
     worker_id: str = ""
+    #: The request's ranking metadata, echoed: (ranker, rank, score), or None when it had none.
+    ranking: Optional[Tuple[str, int, float]] = None
 
     @staticmethod
     def from_bytes(body: bytes, worker_id: str = "") -> "ExplainReply":
@@ -58,4 +67,6 @@ class ExplainReply:
         return ExplainReply(explanation=reply.explanation, cold_start=reply.cold_start, model_id=reply.model_id,
                             grounding=explain_pb2.Grounding.Name(reply.grounding),
                             grounding_problems=list(reply.grounding_problems), cited_item_ids=list(reply.cited_item_ids),
-                            history_dropped=reply.history_dropped, constrained=reply.constrained, worker_id=worker_id)
+                            history_dropped=reply.history_dropped, constrained=reply.constrained, worker_id=worker_id,
+                            ranking=(reply.ranking.ranker, reply.ranking.rank, reply.ranking.score)
+                            if reply.HasField("ranking") else None)

@@ -14,19 +14,21 @@ _sym_db = _symbol_database.Default()
 from prism.v1 import teacher_pb2 as prism_dot_v1_dot_teacher__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16prism/v1/explain.proto\x12\x08prism.v1\x1a\x16prism/v1/teacher.proto\"\xf7\x01\n\x0e\x45xplainRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x18\n\x10history_item_ids\x18\x02 \x03(\t\x12*\n\rhistory_items\x18\x03 \x03(\x0b\x32\x13.prism.v1.ItemFacts\x12\x0f\n\x07item_id\x18\x04 \x01(\t\x12!\n\x04item\x18\x05 \x01(\x0b\x32\x13.prism.v1.ItemFacts\x12\x16\n\x0emax_new_tokens\x18\x06 \x01(\r\x12\x11\n\tnum_beams\x18\x07 \x01(\r\x12\x18\n\x10\x61llow_ungrounded\x18\x08 \x01(\x08\x12\x15\n\runconstrained\x18\t \x01(\x08\"\\\n\x0e\x45xplainTimings\x12\x10\n\x08queue_us\x18\x01 \x01(\r\x12\x11\n\tencode_us\x18\x02 \x01(\r\x12\x11\n\tdecode_us\x18\x03 \x01(\r\x12\x12\n\nbatch_size\x18\x04 \x01(\r\"\xfe\x01\n\x0c\x45xplainReply\x12\x13\n\x0b\x65xplanation\x18\x01 \x01(\t\x12\x12\n\ncold_start\x18\x02 \x01(\x08\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12)\n\x07timings\x18\x04 \x01(\x0b\x32\x18.prism.v1.ExplainTimings\x12\x17\n\x0fhistory_dropped\x18\x05 \x01(\r\x12&\n\tgrounding\x18\x06 \x01(\x0e\x32\x13.prism.v1.Grounding\x12\x1a\n\x12grounding_problems\x18\x07 \x03(\t\x12\x16\n\x0e\x63ited_item_ids\x18\x08 \x03(\t\x12\x13\n\x0b\x63onstrained\x18\t \x01(\x08*c\n\tGrounding\x12\x17\n\x13GROUNDING_UNCHECKED\x10\x00\x12\x0c\n\x08GROUNDED\x10\x01\x12\x11\n\rGROUNDED_BEAM\x10\x02\x12\x0c\n\x08\x46\x41LLBACK\x10\x03\x12\x0e\n\nUNGROUNDED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16prism/v1/explain.proto\x12\x08prism.v1\x1a\x16prism/v1/teacher.proto\"\x9b\x02\n\x0e\x45xplainRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x18\n\x10history_item_ids\x18\x02 \x03(\t\x12*\n\rhistory_items\x18\x03 \x03(\x0b\x32\x13.prism.v1.ItemFacts\x12\x0f\n\x07item_id\x18\x04 \x01(\t\x12!\n\x04item\x18\x05 \x01(\x0b\x32\x13.prism.v1.ItemFacts\x12\x16\n\x0emax_new_tokens\x18\x06 \x01(\r\x12\x11\n\tnum_beams\x18\x07 \x01(\r\x12\x18\n\x10\x61llow_ungrounded\x18\x08 \x01(\x08\x12\x15\n\runconstrained\x18\t \x01(\x08\x12\"\n\x07ranking\x18\n \x01(\x0b\x32\x11.prism.v1.Ranking\"6\n\x07Ranking\x12\x0e\n\x06ranker\x18\x01 \x01(\t\x12\x0c\n\x04rank\x18\x02 \x01(\r\x12\r\n\x05score\x18\x03 \x01(\x01\"\\\n\x0e\x45xplainTimings\x12\x10\n\x08queue_us\x18\x01 \x01(\r\x12\x11\n\tencode_us\x18\x02 \x01(\r\x12\x11\n\tdecode_us\x18\x03 \x01(\r\x12\x12\n\nbatch_size\x18\x04 \x01(\r\"\xa2\x02\n\x0c\x45xplainReply\x12\x13\n\x0b\x65xplanation\x18\x01 \x01(\t\x12\x12\n\ncold_start\x18\x02 \x01(\x08\x12\x10\n\x08model_id\x18\x03 \x01(\t\x12)\n\x07timings\x18\x04 \x01(\x0b\x32\x18.prism.v1.ExplainTimings\x12\x17\n\x0fhistory_dropped\x18\x05 \x01(\r\x12&\n\tgrounding\x18\x06 \x01(\x0e\x32\x13.prism.v1.Grounding\x12\x1a\n\x12grounding_problems\x18\x07 \x03(\t\x12\x16\n\x0e\x63ited_item_ids\x18\x08 \x03(\t\x12\x13\n\x0b\x63onstrained\x18\t \x01(\x08\x12\"\n\x07ranking\x18\n \x01(\x0b\x32\x11.prism.v1.Ranking*c\n\tGrounding\x12\x17\n\x13GROUNDING_UNCHECKED\x10\x00\x12\x0c\n\x08GROUNDED\x10\x01\x12\x11\n\rGROUNDED_BEAM\x10\x02\x12\x0c\n\x08\x46\x41LLBACK\x10\x03\x12\x0e\n\nUNGROUNDED\x10\x04\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prism.v1.explain_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _GROUNDING._serialized_start=661
-  _GROUNDING._serialized_end=760
+  _GROUNDING._serialized_start=789
+  _GROUNDING._serialized_end=888
   _EXPLAINREQUEST._serialized_start=61
-  _EXPLAINREQUEST._serialized_end=308
-  _EXPLAINTIMINGS._serialized_start=310
-  _EXPLAINTIMINGS._serialized_end=402
-  _EXPLAINREPLY._serialized_start=405
-  _EXPLAINREPLY._serialized_end=659
+  _EXPLAINREQUEST._serialized_end=344
+  _RANKING._serialized_start=346
+  _RANKING._serialized_end=400
+  _EXPLAINTIMINGS._serialized_start=402
+  _EXPLAINTIMINGS._serialized_end=494
+  _EXPLAINREPLY._serialized_start=497
+  _EXPLAINREPLY._serialized_end=787
 # @@protoc_insertion_point(module_scope)

@@ -52,6 +52,51 @@ void   prism__v1__explain_request__free_unpacked
   assert(message->base.descriptor == &prism__v1__explain_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   prism__v1__ranking__init
+                     (Prism__V1__Ranking         *message)
+{
+  static const Prism__V1__Ranking init_value = PRISM__V1__RANKING__INIT;
+  *message = init_value;
+}
+size_t prism__v1__ranking__get_packed_size
+                     (const Prism__V1__Ranking *message)
+{
+  assert(message->base.descriptor == &prism__v1__ranking__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t prism__v1__ranking__pack
+                     (const Prism__V1__Ranking *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &prism__v1__ranking__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t prism__v1__ranking__pack_to_buffer
+                     (const Prism__V1__Ranking *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &prism__v1__ranking__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Prism__V1__Ranking *
+       prism__v1__ranking__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Prism__V1__Ranking *)
+     protobuf_c_message_unpack (&prism__v1__ranking__descriptor,
+                                allocator, len, data);
+}
+void   prism__v1__ranking__free_unpacked
+                     (Prism__V1__Ranking *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &prism__v1__ranking__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   prism__v1__explain_timings__init
                      (Prism__V1__ExplainTimings         *message)
 {
@@ -142,7 +187,7 @@ void   prism__v1__explain_reply__free_unpacked
   assert(message->base.descriptor == &prism__v1__explain_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descriptors[10] =
 {
   {
     "user_id",
@@ -252,6 +297,18 @@ static const ProtobufCFieldDescriptor prism__v1__explain_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ranking",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__ExplainRequest, ranking),
+    &prism__v1__ranking__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__explain_request__field_indices_by_name[] = {
   7,   /* field[7] = allow_ungrounded */
@@ -261,13 +318,14 @@ static const unsigned prism__v1__explain_request__field_indices_by_name[] = {
   3,   /* field[3] = item_id */
   5,   /* field[5] = max_new_tokens */
   6,   /* field[6] = num_beams */
+  9,   /* field[9] = ranking */
   8,   /* field[8] = unconstrained */
   0,   /* field[0] = user_id */
 };
 static const ProtobufCIntRange prism__v1__explain_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor =
 {
@@ -277,11 +335,75 @@ const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor =
   "Prism__V1__ExplainRequest",
   "prism.v1",
   sizeof(Prism__V1__ExplainRequest),
-  9,
+  10,
   prism__v1__explain_request__field_descriptors,
   prism__v1__explain_request__field_indices_by_name,
   1,  prism__v1__explain_request__number_ranges,
   (ProtobufCMessageInit) prism__v1__explain_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor prism__v1__ranking__field_descriptors[3] =
+{
+  {
+    "ranker",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__Ranking, ranker),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rank",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__Ranking, rank),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__Ranking, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned prism__v1__ranking__field_indices_by_name[] = {
+  1,   /* field[1] = rank */
+  0,   /* field[0] = ranker */
+  2,   /* field[2] = score */
+};
+static const ProtobufCIntRange prism__v1__ranking__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor prism__v1__ranking__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "prism.v1.Ranking",
+  "Ranking",
+  "Prism__V1__Ranking",
+  "prism.v1",
+  sizeof(Prism__V1__Ranking),
+  3,
+  prism__v1__ranking__field_descriptors,
+  prism__v1__ranking__field_indices_by_name,
+  1,  prism__v1__ranking__number_ranges,
+  (ProtobufCMessageInit) prism__v1__ranking__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor prism__v1__explain_timings__field_descriptors[4] =
@@ -361,7 +483,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_timings__descriptor =
   (ProtobufCMessageInit) prism__v1__explain_timings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptors[9] =
+static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptors[10] =
 {
   {
     "explanation",
@@ -471,6 +593,18 @@ static const ProtobufCFieldDescriptor prism__v1__explain_reply__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "ranking",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Prism__V1__ExplainReply, ranking),
+    &prism__v1__ranking__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prism__v1__explain_reply__field_indices_by_name[] = {
   7,   /* field[7] = cited_item_ids */
@@ -481,12 +615,13 @@ static const unsigned prism__v1__explain_reply__field_indices_by_name[] = {
   6,   /* field[6] = grounding_problems */
   4,   /* field[4] = history_dropped */
   2,   /* field[2] = model_id */
+  9,   /* field[9] = ranking */
   3,   /* field[3] = timings */
 };
 static const ProtobufCIntRange prism__v1__explain_reply__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor =
 {
@@ -496,7 +631,7 @@ const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor =
   "Prism__V1__ExplainReply",
   "prism.v1",
   sizeof(Prism__V1__ExplainReply),
-  9,
+  10,
   prism__v1__explain_reply__field_descriptors,
   prism__v1__explain_reply__field_indices_by_name,
   1,  prism__v1__explain_reply__number_ranges,

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "prism/v1/teacher.pb-c.h"
 
 typedef struct Prism__V1__ExplainRequest Prism__V1__ExplainRequest;
+typedef struct Prism__V1__Ranking Prism__V1__Ranking;
 typedef struct Prism__V1__ExplainTimings Prism__V1__ExplainTimings;
 typedef struct Prism__V1__ExplainReply Prism__V1__ExplainReply;
 
@@ -91,10 +92,27 @@ struct  Prism__V1__ExplainRequest
    * measure what they do); the grounding check still applies.
    */
   protobuf_c_boolean unconstrained;
+  /*
+   * Which ranker picked the item, with its rank and score: model-agnostic metadata for the caller's
+   * logs, echoed in the reply and never read by the student.
+   */
+  Prism__V1__Ranking *ranking;
 };
 #define PRISM__V1__EXPLAIN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__explain_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, NULL, 0, 0, 0, 0, NULL }
+
+
+struct  Prism__V1__Ranking
+{
+  ProtobufCMessage base;
+  char *ranker;
+  uint32_t rank;
+  double score;
+};
+#define PRISM__V1__RANKING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&prism__v1__ranking__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Prism__V1__ExplainTimings
@@ -151,10 +169,14 @@ struct  Prism__V1__ExplainReply
    * The explanation was decoded under grounding constraints.
    */
   protobuf_c_boolean constrained;
+  /*
+   * The request's ranking metadata, as sent.
+   */
+  Prism__V1__Ranking *ranking;
 };
 #define PRISM__V1__EXPLAIN_REPLY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prism__v1__explain_reply__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, 0, PRISM__V1__GROUNDING__GROUNDING_UNCHECKED, 0,NULL, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, NULL, 0, PRISM__V1__GROUNDING__GROUNDING_UNCHECKED, 0,NULL, 0,NULL, 0, NULL }
 
 
 /* Prism__V1__ExplainRequest methods */
@@ -175,6 +197,25 @@ Prism__V1__ExplainRequest *
                       const uint8_t       *data);
 void   prism__v1__explain_request__free_unpacked
                      (Prism__V1__ExplainRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Prism__V1__Ranking methods */
+void   prism__v1__ranking__init
+                     (Prism__V1__Ranking         *message);
+size_t prism__v1__ranking__get_packed_size
+                     (const Prism__V1__Ranking   *message);
+size_t prism__v1__ranking__pack
+                     (const Prism__V1__Ranking   *message,
+                      uint8_t             *out);
+size_t prism__v1__ranking__pack_to_buffer
+                     (const Prism__V1__Ranking   *message,
+                      ProtobufCBuffer     *buffer);
+Prism__V1__Ranking *
+       prism__v1__ranking__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   prism__v1__ranking__free_unpacked
+                     (Prism__V1__Ranking *message,
                       ProtobufCAllocator *allocator);
 /* Prism__V1__ExplainTimings methods */
 void   prism__v1__explain_timings__init
@@ -219,6 +260,9 @@ void   prism__v1__explain_reply__free_unpacked
 typedef void (*Prism__V1__ExplainRequest_Closure)
                  (const Prism__V1__ExplainRequest *message,
                   void *closure_data);
+typedef void (*Prism__V1__Ranking_Closure)
+                 (const Prism__V1__Ranking *message,
+                  void *closure_data);
 typedef void (*Prism__V1__ExplainTimings_Closure)
                  (const Prism__V1__ExplainTimings *message,
                   void *closure_data);
@@ -233,6 +277,7 @@ typedef void (*Prism__V1__ExplainReply_Closure)
 
 extern const ProtobufCEnumDescriptor    prism__v1__grounding__descriptor;
 extern const ProtobufCMessageDescriptor prism__v1__explain_request__descriptor;
+extern const ProtobufCMessageDescriptor prism__v1__ranking__descriptor;
 extern const ProtobufCMessageDescriptor prism__v1__explain_timings__descriptor;
 extern const ProtobufCMessageDescriptor prism__v1__explain_reply__descriptor;
 
