@@ -122,7 +122,11 @@ public struct BrokerState: Sendable {
         switch message {
         case .request(let envelope): return accept(client: client, key: key, envelope, now: now)
         case .cancel(let cancel): return cancelRequest(cancel.requestID, client: client, key: key, now: now)
-        case .health(let request): return [.health(to: client, health(request, visibleTo: key, now: now))]
+        case .health(let request):
+            var reply = health(request, now: now)
+            // Under an access policy a client sees only the services its key may call.
+            if configuration.access != nil { reply.services.removeAll { authorization(key: key, service: $0.service) != nil } }
+            return [.health(to: client, reply)]
         }
     }
 
@@ -211,14 +215,12 @@ public struct BrokerState: Sendable {
         return actions
     }
 
-    /// Every service's health (for the broker's own metrics), or, for a client (`visibleTo` its key),
-    /// under an access policy only the services that key may call.
-    func health(_ request: HealthRequest, visibleTo key: String?? = nil, now: Int64) -> HealthReply {
+    /// Every service's health (or the one asked for).
+    func health(_ request: HealthRequest, now: Int64) -> HealthReply {
         var reply = HealthReply()
         reply.requestID = request.requestID
         reply.uptimeMs = max(0, now - startedAt)
-        var names = request.service.isEmpty ? services.keys.sorted() : [request.service]
-        if let viewer = key, configuration.access != nil { names.removeAll { authorization(key: viewer, service: $0) != nil } }
+        let names = request.service.isEmpty ? services.keys.sorted() : [request.service]
         for name in names {
             var entry = ServiceHealth()
             entry.service = name

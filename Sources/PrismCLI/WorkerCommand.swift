@@ -8,6 +8,7 @@ import PrismTeacher
 import PrismTeacherService
 import PrismTeacherOpenAI
 import PrismTelemetry
+import PrismWire
 import PrismWorker
 import ServiceLifecycle
 
@@ -111,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         // With several brokers (failover), the worker registers with each: one runtime per broker, all
         // sharing the handler, so each broker may hand it up to --capacity requests.
-        let endpoints = broker.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let endpoints = brokerEndpoints(broker)
         guard !endpoints.isEmpty else { throw ValidationError("--broker names no endpoint") }
         let keys = try curve.clientKeys()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

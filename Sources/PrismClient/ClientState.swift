@@ -135,20 +135,8 @@ struct ClientState {
 
     /// How a security handshake with `broker` ended (libzmq retries failed ones on its own).
     mutating func handshake(_ outcome: HandshakeMonitor.Outcome, broker: Int) -> [Action] {
-        switch outcome {
-        case .succeeded:
-            handshakeFailure[broker] = nil
-            return []
-        case .failed:
-            return []  // e.g. the connection dropped mid-handshake (a broker restart)
-        case .refusedKey(let status):
-            handshakeFailure[broker] = "the broker refused this client's key (ZAP status \(status)); "
-                + "ask for it to be listed in the broker's --client-keys"
-        case .protocolError:
-            handshakeFailure[broker] = options.curve
-                ? "the CURVE handshake with the broker failed: check --broker-key against the broker's public key"
-                : "the security handshake with the broker failed: the broker probably requires CURVE (give --broker-key and --key)"
-        }
+        if case .failed = outcome { return [] }  // libzmq retries on its own (e.g. a broker restart mid-handshake)
+        handshakeFailure[broker] = HandshakeMonitor.problem(outcome, allowList: "--client-keys", curve: options.curve)
         guard broker == active, let reason = handshakeFailure[broker] else { return [] }
         return pending.keys.sorted().compactMap { finish($0, Reply(requestID: $0, status: .unauthenticated, message: reason)) }
     }

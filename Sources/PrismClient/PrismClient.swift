@@ -61,7 +61,7 @@ public struct ClientConfiguration: Sendable {
     public var curve: CurveClientKeys?
 
     /// The broker endpoints, in failover order.
-    public var brokers: [String] { broker.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    public var brokers: [String] { brokerEndpoints(broker) }
 
     public init(broker: String, curve: CurveClientKeys? = nil) {
         self.broker = broker

@@ -6,6 +6,7 @@ import PrismWire
 import PrismWorker
 
 public typealias ExplainRequest = Prism_V1_ExplainRequest
+public typealias Ranking = Prism_V1_Ranking
 public typealias ExplainReply = Prism_V1_ExplainReply
 
 /// The "prism.explain" service: validates each request, resolves its items against the
@@ -35,7 +36,7 @@ public struct ExplainHandler: RequestHandler {
     public func handle(batch: [WorkRequest]) async -> [WorkResult] {
         let arrived = monotonicNs()
         var results = [WorkResult?](repeating: nil, count: batch.count)
-        var jobs: [(index: Int, job: ExplainJob, clipped: Int, ranking: Prism_V1_Ranking?)] = []
+        var jobs: [(index: Int, job: ExplainJob, clipped: Int, ranking: Ranking?)] = []
         for (index, request) in batch.enumerated() {
             switch prepare(request, arrived: arrived) {
             case .success(let (job, clipped, ranking)): jobs.append((index, job, clipped, ranking))
@@ -72,7 +73,7 @@ public struct ExplainHandler: RequestHandler {
     }
 
     /// Turns a request into a job, or the error status to answer with.
-    func prepare(_ request: WorkRequest, arrived: UInt64) -> Result<(ExplainJob, Int, Prism_V1_Ranking?), HandlerError> {
+    func prepare(_ request: WorkRequest, arrived: UInt64) -> Result<(ExplainJob, Int, Ranking?), HandlerError> {
         let message: ExplainRequest
         do { message = try ExplainRequest(serializedBytes: request.body) } catch {
             return .failure(HandlerError(.invalidArgument, "the body is not a prism.v1.ExplainRequest: \(error)"))

@@ -70,6 +70,11 @@ public enum ProtocolTag {
 /// The default limit on a body frame (4 MiB); the broker's is configurable.
 public let defaultMaxBodyBytes = 4 << 20
 
+/// Broker endpoints given as one option, separated by commas (failover order); blanks are dropped.
+public func brokerEndpoints(_ list: String) -> [String] {
+    list.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.isEmpty }
+}
+
 /// Splits `[tag, command, body]` after checking the tag and frame count.
 @inline(__always)
 func parse(_ frames: ArraySlice<[UInt8]>, tag: [UInt8], maxBodyBytes: Int) throws(WireError) -> (Command, [UInt8]) {

@@ -13,6 +13,8 @@ final class WorkerLoop: @unchecked Sendable {
     /// Watches the socket's security handshakes, to say why the broker does not answer.
     var monitor: HandshakeMonitor?
     var lastHandshakeProblem: String?
+    /// The broker refused this worker for good: the loop ends.
+    var refused = false
     /// Built once per socket, not per loop iteration.
     var poller = Poller()
     var pollerSocket: Socket?
@@ -70,7 +72,7 @@ final class WorkerLoop: @unchecked Sendable {
             }
             if let monitorIndex, poller.isReadable(monitorIndex) { handshakes() }
             if let socketIndex, poller.isReadable(socketIndex) { drainSocket() }
-            if runtime.refusal.withLock({ $0 }) != nil {
+            if refused {
                 socket?.close()
                 socket = nil
                 return
@@ -117,14 +119,8 @@ final class WorkerLoop: @unchecked Sendable {
     func handshakes() {
         guard let monitor else { return }
         for outcome in monitor.take() {
-            let problem: String?
-            switch outcome {
-            case .succeeded: problem = nil
-            case .refusedKey(let status): problem = "the broker refused this worker's key (ZAP status \(status)): list it in the broker's --worker-keys"
-            case .protocolError: problem = config.curve == nil ? "the handshake failed: the broker probably requires CURVE (give --broker-key and --key)"
-                : "the CURVE handshake failed: check --broker-key against the broker's public key"
-            case .failed: continue
-            }
+            if case .failed = outcome { continue }
+            let problem = HandshakeMonitor.problem(outcome, allowList: "--worker-keys", curve: config.curve != nil)
             if let problem, problem != lastHandshakeProblem {
                 logger.error("broker handshake failed", metadata: ["broker": "\(config.broker)", "reason": "\(problem)"])
             }
@@ -184,6 +180,7 @@ final class WorkerLoop: @unchecked Sendable {
             case .disconnect(let disconnect) where disconnect.code == .permissionDenied:
                 logger.error("the broker refused this worker", metadata: ["reason": "\(disconnect.reason)"])
                 runtime.refusal.withLock { $0 = disconnect.reason }
+                refused = true
                 return
             case .disconnect(let disconnect):
                 logger.info("broker asked to reconnect", metadata: ["reason": "\(disconnect.reason)"])

@@ -16,6 +16,21 @@ public final class HandshakeMonitor {
         case failed
     }
 
+    /// What a peer should be told about a failed handshake (nil: nothing failed, or a failure libzmq
+    /// retries on its own, e.g. a connection dropped mid-handshake by a broker restart).
+    /// `allowList` names the broker option that lists this peer's key; `curve`: whether it uses CURVE.
+    public static func problem(_ outcome: Outcome, allowList: String, curve: Bool) -> String? {
+        switch outcome {
+        case .succeeded, .failed:
+            return nil
+        case .refusedKey(let status):
+            return "the broker refused this peer's key (ZAP status \(status)): list it in the broker's \(allowList)"
+        case .protocolError:
+            return curve ? "the CURVE handshake with the broker failed: check --broker-key against the broker's public key"
+                : "the security handshake with the broker failed: the broker probably requires CURVE (give --broker-key and --key)"
+        }
+    }
+
     public let socket: Socket
     private static let counter = Atomic<UInt64>(0)
 
