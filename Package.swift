@@ -105,6 +105,23 @@ let package = Package(
             ]
         ),
 
+        // The HTTP/JSON gateway: POST /v1/explain and friends in front of the broker (SwiftNIO HTTP/1.1).
+        .target(
+            name: "PrismGateway",
+            dependencies: [
+                "PrismClient", "PrismWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "PrismGatewayTests", dependencies: ["PrismGateway", "PrismWire"]),
+
         // Teachers for distillation: the backend interface and the grounded rule oracle (no worker
         // runtime: the coordinator links this, not the fleet's worker side).
         .target(
@@ -136,6 +153,8 @@ let package = Package(
             dependencies: [
                 "ZeroMQ", "PrismWire", "PrismClient", "PrismDistill",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
@@ -145,7 +164,7 @@ let package = Package(
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
                 "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench", "Tokenizers",
-                "PrismEval", "PrismGrounding", "PrismSecurity", "PrismTeacherService",
+                "PrismEval", "PrismGrounding", "PrismSecurity", "PrismTeacherService", "PrismGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "FleetTests",
             dependencies: ["PrismBroker", "PrismWorker", "PrismClient", "PrismWire", "ZeroMQ", "PrismBench", "PrismData", "PrismCLI",
-                           "PrismSecurity"]
+                           "PrismSecurity", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
 
         // MARK: Data

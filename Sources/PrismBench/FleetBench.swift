@@ -131,35 +131,14 @@ public struct FleetBench {
             try? await Task.sleep(nanoseconds: end - min(end, monotonicNs()))
             return zip(processes.sample(), before).map { $0 - $1 }
         }
-        let samples = try await withThrowingTaskGroup(of: [UInt64].self) { group in
-            for client in clients {
-                group.addTask {
-                    var latencies: [UInt64] = []
-                    latencies.reserveCapacity(200_000)
-                    while true {
-                        let start = monotonicNs()
-                        if start >= end { break }
-                        let result = try await client.call(service: "echo", body: payload, timeoutMs: 10_000)
-                        let stop = monotonicNs()
-                        if result.body.count != payload.count { throw BenchError.notReady("wrong echo") }
-                        if start >= warmupEnd { latencies.append(stop - start) }
-                    }
-                    return latencies
-                }
-            }
-            var all: [UInt64] = []
-            for try await part in group { all += part }
-            return all
-        }
+        let sorted = try await ClosedLoop.run(concurrency: concurrency, warmupSeconds: options.warmupSeconds, seconds: options.seconds) { caller in
+            let result = try await clients[caller].call(service: "echo", body: payload, timeoutMs: 10_000)
+            if result.body.count != payload.count { throw BenchError.notReady("wrong echo") }
+        }.latencies
         for client in connections { await client.close() }
-        let sorted = samples.sorted()
-        func percentile(_ p: Double) -> Double {
-            guard !sorted.isEmpty else { return .nan }
-            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000
-        }
         let cpu = await window.value
         var measurement = Measurement(path: path, concurrency: concurrency, count: sorted.count, seconds: options.seconds,
-                                      p50Us: percentile(0.5), p99Us: percentile(0.99))
+                                      p50Us: ClosedLoop.percentileUs(sorted, 0.5), p99Us: ClosedLoop.percentileUs(sorted, 0.99))
         if !sorted.isEmpty {
             measurement.cpuMicrosPerRequest = zip(processes.groups, cpu).map { ($0.role, $1 * 1e6 / Double(sorted.count)) }
         }

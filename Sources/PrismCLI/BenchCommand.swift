@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each measured side by side against its reference in one run.",
-        subcommands: [FleetBenchCommand.self, LoadBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
+        subcommands: [FleetBenchCommand.self, GatewayBenchCommand.self, LoadBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
                       ProxyCommand.self]
     )
 }
@@ -38,6 +38,30 @@ struct FleetBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }.run()
         print(FleetBench.report(results))
+    }
+}
+
+struct GatewayBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Echo through `prism gateway` (HTTP/JSON) vs the ZeroMQ client, same broker and workers, alternating rounds: p50/p99, requests/s."
+    )
+
+    @Option(help: "Concurrent callers, comma-separated.") var clients = "1,8,32"
+    @Option(help: "Seconds measured per round.") var seconds = 2.0
+    @Option(help: "Rounds per path and concurrency (the median is reported).") var rounds = 3
+    @Option(help: "Echo workers.") var workers = 2
+    @Option(help: "Payload bytes per request.") var payload = 64
+
+    func run() async throws {
+        var options = GatewayBench.Options()
+        options.concurrencies = try positiveIntegers(clients, option: "--clients")
+        options.seconds = seconds
+        options.rounds = max(1, rounds)
+        options.workers = workers
+        options.payloadBytes = payload
+        let results = try await GatewayBench(options: options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }.run()
+        print(GatewayBench.report(results))
     }
 }
 

@@ -7,7 +7,7 @@ struct Prism: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prism",
         abstract: "Prism: fast, faithful natural-language explanations for any recommender.",
-        subcommands: [BrokerCommand.self, WorkerCommand.self, CallCommand.self, HealthCommand.self, DataCommand.self,
+        subcommands: [BrokerCommand.self, WorkerCommand.self, CallCommand.self, HealthCommand.self, GatewayCommand.self, DataCommand.self,
                       DistillCommand.self, ExplainCommand.self, ReplayCommand.self, EvalCommand.self, BenchCommand.self, KeygenCommand.self, ProbeCommand.self]
     )
 

@@ -5,10 +5,6 @@ import PrismTeacher
 import PrismWire
 import PrismWorker
 
-public typealias ExplainRequest = Prism_V1_ExplainRequest
-public typealias Ranking = Prism_V1_Ranking
-public typealias ExplainReply = Prism_V1_ExplainReply
-
 /// The "prism.explain" service: validates each request, resolves its items against the
 /// worker's catalog, and runs the batch on the inference thread.
 ///

@@ -74,32 +74,8 @@ final class MetricsEndpointTests: XCTestCase {
 
     /// A minimal HTTP/1.0 GET over a plain socket; retries while the server is starting.
     func httpGet(port: Int, path: String) throws -> String {
-        for _ in 0..<50 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if connected != 0 {
-                close(fd)
-                Thread.sleep(forTimeInterval: 0.1)
-                continue
-            }
-            let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
-            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            var response: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let n = read(fd, &buffer, buffer.count)
-                if n <= 0 { break }
-                response += buffer[0..<n]
-            }
-            close(fd)
-            return String(decoding: response, as: UTF8.self)
-        }
-        throw CocoaError(.fileReadUnknown)
+        let connection = try LoopbackSocket(port: port)
+        connection.send("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        return String(decoding: connection.readToEnd().bytes, as: UTF8.self)
     }
 }
