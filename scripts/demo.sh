@@ -3,13 +3,15 @@
 #   1. prepare ML-100K (../shared/data/ml-100k, or $PRISM_DATA) into samples and an enriched catalog
 #   2. start a broker and rule-oracle teacher workers on loopback, distill golden explanations
 #   3. train a small user-aware student from scratch (PyTorch, CPU, a few minutes)
-#   4. start Prism workers serving the student, and play a ranking service against them:
-#      explanations for held-out (user, item) pairs, unknown users included, then p50/p95 latency
+#   4. start Prism workers serving the student; the ranking stage: a real recommender (ALS, `implicit`)
+#      trained on the same training split ranks the films each test user has NOT seen (HR@10 and NDCG@10
+#      printed next to most-popular's), and a ranking service asks Prism why for its top pick (unknown
+#      users included): the ranker's pick, rank and score with Prism's explanation, then p50/p95
 #   5. check what was served (prism eval): every explanation of $PRISM_EVAL_COUNT held-out requests
 #      against its request's facts (grounded %, item named %, wrong titles %): the replies the grounding
 #      guard served and the student's own first explanations (decoded under its grounding constraints;
-#      PRISM_EVAL_MODES=served,student,free adds the same student without them); a warning when
-#      grounded < 95 %
+#      PRISM_EVAL_MODES=served,student,free adds the same student without them), on the test split
+#      (with the goldens: ROUGE too) and on the ranker's picks; a warning when grounded < 95 %
 # Every stage writes to $PRISM_OUT (default out/demo); each can be re-run on its own with the same
 # commands. Note: the teacher here is the grounded RULE ORACLE (not an LLM) so that everything runs
 # offline; point `prism worker --teacher openai` at a real LLM server for real goldens.
@@ -28,7 +30,7 @@ train_minutes=${PRISM_TRAIN_MINUTES:-5}
 history=${PRISM_HISTORY:-10}
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
-eval_count=${PRISM_EVAL_COUNT:-300}
+eval_count=${PRISM_EVAL_COUNT:-200}
 # served: what the fleet answers (guard on); student: its own first text under the grounding
 # constraints; add "free" to see the same student decode without them.
 eval_modes=${PRISM_EVAL_MODES:-served,student}
@@ -36,9 +38,8 @@ mkdir -p "$out"
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 started=$(date +%s)
 
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+prism=.build/release/prism
+. scripts/lib/fleet.sh
 
 log "set-up: system packages, Python (PyTorch for training) while the release build runs"
 scripts/setup-system.sh
@@ -48,16 +49,12 @@ scripts/setup-python.sh --train >"$out/python-path" 2>"$out/setup-python.log" &
 python_setup=$!
 pids+=($python_setup)
 swift build -c release --product prism 2>&1 | tail -n 1
-prism=.build/release/prism
 
 log "1. data: $data_dir"
 $prism data prepare --dataset ml-100k --input "$data_dir" --output "$out/data" --history "$history"
 
 log "2. fleet: broker + $teachers rule-oracle teacher workers; distilling"
-$prism broker --frontend tcp://127.0.0.1:* --backend tcp://127.0.0.1:* --log-level warning >"$out/broker.out" 2>"$out/broker.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -q ready "$out/broker.out" 2>/dev/null && break; sleep 0.1; done
-fe=$(sed -n 's/.*frontend=\([^ ]*\).*/\1/p' "$out/broker.out"); be=$(sed -n 's/.*backend=\([^ ]*\).*/\1/p' "$out/broker.out")
+start_broker "$out"
 for i in $(seq "$teachers"); do
   $prism worker --broker "$be" --service teacher --teacher rule --id "teacher-$i" --log-level warning 2>>"$out/teachers.log" &
   pids+=($!)
@@ -75,20 +72,24 @@ log "3. training the student on the marked goldens (GROUNDING.md; from scratch, 
   --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 2048 \
   --max-input-tokens 448 --max-target-tokens 96 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2
 
-log "4. serving: $students Prism workers (prism.explain) on the same broker; a ranking service calls them"
+log "4. serving: $students Prism workers (prism.explain) on the same broker; the ranking stage calls them"
 for i in $(seq "$students"); do
   $prism worker --broker "$be" --service prism.explain --model "$out/student" --catalog "$out/data/catalog.jsonl" \
     --capacity 8 --batch-wait-ms 5 --id "prism-$i" --log-level warning 2>>"$out/students.log" &
   pids+=($!)
 done
-for _ in $(seq 100); do
-  $prism health --broker "$fe" --service prism.explain 2>/dev/null | grep -q "prism.explain *$students " && break; sleep 0.3
-done
-$prism replay --data "$out/data" --broker "$fe" --count 48 --unknown-users 8 --concurrency 8 --show 14 | tee "$out/replay.txt"
+wait_for_workers prism.explain "$students"
+"$python" scripts/ranker/train_ranker.py --data "$out/data" --output "$out/ranker" | tee "$out/ranker.txt"
+PYTHONPATH=clients/python/src "$python" clients/python/examples/ranking_service.py --broker "$fe" \
+  --rankings "$out/ranker/rankings.jsonl" --catalog "$out/data/catalog.jsonl" --users 200 --unknown-users 40 --top 1 \
+  --concurrency 16 --show 12 | tee "$out/ranking-service.txt"
 for p in $(pgrep -f "service prism.explain" || true); do echo "Prism worker $p peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$p/status)"; done
 
 log "5. faithfulness: $eval_count held-out requests (20 % unknown users) checked against their own facts"
 $prism eval --data "$out/data" --references "$out/distill/distilled.jsonl" --service prism.explain --broker "$fe" \
   --count "$eval_count" --unknown-users 0.2 --probes 50 --modes "$eval_modes" --output "$out/eval" | tee "$out/eval.txt"
+log "5b. faithfulness on the ranker's picks: $eval_count test users' top unseen film (no goldens exist for those)"
+$prism eval --data "$out/data" --ranked "$out/ranker/rankings.jsonl" --service prism.explain --broker "$fe" \
+  --count "$eval_count" --unknown-users 0.2 --probes 0 --modes "$eval_modes" --output "$out/eval-ranked" | tee "$out/eval-ranked.txt"
 
 log "done in $(( $(date +%s) - started )) s; artefacts in $out"

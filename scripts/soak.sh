@@ -18,13 +18,8 @@ python=$(scripts/setup-python.sh | tail -n 1)
 swift build -c release --product prism 2>&1 | tail -n 1
 prism=.build/release/prism
 
-pids=()
-cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-$prism broker --frontend tcp://127.0.0.1:* --backend tcp://127.0.0.1:* --log-level warning >"$out/broker.out" 2>"$out/broker.log" &
-pids+=($!); broker=$!
-for _ in $(seq 100); do grep -q ready "$out/broker.out" 2>/dev/null && break; sleep 0.1; done
-fe=$(sed -n 's/.*frontend=\([^ ]*\).*/\1/p' "$out/broker.out"); be=$(sed -n 's/.*backend=\([^ ]*\).*/\1/p' "$out/broker.out")
+. scripts/lib/fleet.sh
+start_broker "$out"
 declare -A role=([$broker]=broker)
 for i in 1 2; do
   $prism worker --broker "$be" --service echo --capacity 16 --id "echo-$i" --log-level warning 2>>"$out/workers.log" &
@@ -33,9 +28,7 @@ for i in 1 2; do
     --capacity 8 --batch-wait-ms 5 --id "prism-$i" --log-level warning 2>>"$out/workers.log" &
   pids+=($!); role[$!]="prism-$i"
 done
-for _ in $(seq 100); do
-  $prism health --broker "$fe" 2>/dev/null | grep -q "prism.explain *2 " && break; sleep 0.3
-done
+wait_for_workers prism.explain 2
 
 # Capacity of each service alone: an open-loop load far above it, OK replies per second.
 capacity() { # service rate seconds [extra]

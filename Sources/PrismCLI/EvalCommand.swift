@@ -23,18 +23,20 @@ struct EvalRunCommand: AsyncParsableCommand {
         abstract: "Measure systems on a test split: grounding against each request's facts, ROUGE/BLEU against the goldens, diversity, personalization, latency.",
         discussion: """
         Systems: the goldens themselves (the teacher), JSON-lines files of outputs (--candidate NAME=FILE, objects with \
-        sample_id and explanation), and a live service on the fleet (--service). Writes report.json, report.md, \
-        details-<system>.jsonl (the checker's evidence per case) and outputs-<service>.jsonl into --output.
+        sample_id and explanation), and live services on the fleet (--service SERVICE, or NAME=SERVICE, repeatable: \
+        several students side by side). Writes report.json, report.md, details-<system>.jsonl (the checker's \
+        evidence per case) and outputs-<system>.jsonl into --output.
         """
     )
 
     @Option(help: "Folder with samples.jsonl and catalog.jsonl.") var data = "out/data"
     @Option(help: "distilled.jsonl: the goldens (references); also evaluated as the system 'teacher'.") var references: String?
     @Option(name: .customLong("candidate"), help: "NAME=FILE: a system's outputs as JSON lines (repeatable).") var candidates: [String] = []
-    @Option(help: "A live service to call for every case, e.g. prism.explain.") var service: String?
+    @Option(name: .customLong("service"), help: "A live service to call for every case, e.g. prism.explain, or NAME=SERVICE to name its system (repeatable; at most one without a name, which --service-name names).")
+    var services: [String] = []
     @Option(help: "A ranker's rankings.jsonl (scripts/ranker/train_ranker.py): each case's item becomes the ranker's top unseen item for that sample (no goldens exist for those: grounding, diversity and latency only).")
     var ranked: String?
-    @Option(help: "The name of the live service's system in the report.") var serviceName = "prism"
+    @Option(help: "The name in the report of the live service given without NAME=.") var serviceName = "prism"
     @Option(help: "How to call the service, comma-separated: served (the replies as served, the grounding guard on), student (allow_ungrounded: the student's own first explanations, named NAME-student) and free (the student's own text decoded without grounding constraints, named NAME-free; the same as student for an unmarked student).")
     var modes = "served,student"
     @Option(help: "The broker's frontend endpoint (with --service).") var broker = "tcp://127.0.0.1:5555"
@@ -60,6 +62,7 @@ struct EvalRunCommand: AsyncParsableCommand {
         guard probes >= 0 else { throw ValidationError("--probes must not be negative") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive") }
+        _ = try namedServices()
     }
 
     func run() async throws {
@@ -76,7 +79,8 @@ struct EvalRunCommand: AsyncParsableCommand {
         let cases = EvalInputs.cases(samples: samples, catalog: catalog, split: wanted, references: goldens, count: count)
         guard !cases.isEmpty else { throw ValidationError("no \(split) samples in \(data)") }
         let named = try parsePairs(candidates, what: "--candidate")
-        guard !named.isEmpty || service != nil || !goldens.isEmpty else {
+        let live = try namedServices()
+        guard !named.isEmpty || !live.isEmpty || !goldens.isEmpty else {
             throw ValidationError("nothing to evaluate: give --references, --candidate NAME=FILE or --service")
         }
         let outputFolder = URL(fileURLWithPath: output)
@@ -87,11 +91,11 @@ struct EvalRunCommand: AsyncParsableCommand {
         for (name, path) in named.sorted(by: { $0.key < $1.key }) {
             systems.append(SystemOutputs(name: name, texts: try EvalInputs.readOutputs(URL(fileURLWithPath: path))))
         }
-        if let service {
+        for (systemName, service) in live {
             let caller = ServiceCaller(broker: broker, curve: try curve.clientKeys(), service: service, timeoutMs: timeoutMs, concurrency: concurrency)
             for mode in modes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard ["served", "student", "free"].contains(mode) else { throw ValidationError("unknown mode '\(mode)' (served, student, free)") }
-                let name = mode == "served" ? serviceName : "\(serviceName)-\(mode)"
+                let name = mode == "served" ? systemName : "\(systemName)-\(mode)"
                 let live = try await caller.collect(cases, name: name, unknownShare: unknownUsers, probes: mode == "served" ? 0 : probes,
                                                     allowUngrounded: mode != "served", unconstrained: mode == "free")
                 try EvalInputs.writeOutputs(live.outputs.texts, users: live.users, cases: cases,
@@ -131,6 +135,22 @@ struct EvalRunCommand: AsyncParsableCommand {
         }
         print("report: \(outputFolder.appendingPathComponent("report.md").path)")
         await drawCharts(report: outputFolder.appendingPathComponent("report.json"))
+    }
+
+    /// (system name, service) per --service, in the order given: NAME=SERVICE, or SERVICE named --service-name.
+    func namedServices() throws -> [(name: String, service: String)] {
+        var result: [(name: String, service: String)] = []
+        for entry in services {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let pair = parts.count == 2 ? (name: parts[0], service: parts[1]) : (name: serviceName, service: entry)
+            guard !pair.name.isEmpty, !pair.service.isEmpty else { throw ValidationError("--service must be SERVICE or NAME=SERVICE, got '\(entry)'") }
+            guard pair.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw ValidationError("--service: the system name '\(pair.name)' names files: letters, digits, - _ . only")
+            }
+            guard !result.contains(where: { $0.name == pair.name }) else { throw ValidationError("--service: the system name '\(pair.name)' is given twice") }
+            result.append(pair)
+        }
+        return result
     }
 
     /// The interpreter for the Python helpers: --python, $PRISM_PYTHON, or .venv/bin/python.

@@ -49,6 +49,15 @@ def split_samples(samples, valid_fraction=0.05, seed=0):
     return train, valid
 
 
+def training_subset(train, max_samples, seed=0):
+    """At most `max_samples` of the training samples, a seeded choice in their original order (every system
+    trained for a comparison sees the same ones)."""
+    if not max_samples or max_samples >= len(train):
+        return train
+    keep = sorted(random.Random(seed).sample(range(len(train)), max_samples))
+    return [train[i] for i in keep]
+
+
 def truncate_target(ids, max_tokens):
     """`<s> explanation </s>` ids truncated to `max_tokens` keeping the final `</s>`."""
     return ids if len(ids) <= max_tokens else ids[: max_tokens - 1] + [ids[-1]]

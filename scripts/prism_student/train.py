@@ -249,9 +249,7 @@ def run(args):
     if args.marks == "auto":
         args.marks = "on" if samples and all("marked" in s for s in samples) else "off"
     train_samples, valid_samples = D.split_samples(samples, seed=args.seed)
-    if args.max_train_samples and args.max_train_samples < len(train_samples):
-        keep = sorted(random.Random(args.seed).sample(range(len(train_samples)), args.max_train_samples))
-        train_samples = [train_samples[i] for i in keep]
+    train_samples = D.training_subset(train_samples, args.max_train_samples, seed=args.seed)
     if args.max_valid_samples:
         valid_samples = valid_samples[: args.max_valid_samples]
     ckpt_dir = os.path.join(args.output, "checkpoints")

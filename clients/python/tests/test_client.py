@@ -1,6 +1,7 @@
 """prism-client against real `prism` processes: a broker, echo and sleep workers, and a Prism worker
 serving the repository's tiny marked student fixture."""
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -127,3 +128,28 @@ def test_installs_into_a_fresh_virtual_environment(tmp_path):
                             "print(len(p.ExplainRequest('u', ['1'], '2').to_proto().SerializeToString()))"],
                            capture_output=True, text=True, cwd=str(tmp_path))
     assert check.returncode == 0 and int(check.stdout) > 0, check.stderr
+
+
+def test_the_ranking_service_example_explains_known_and_unknown_users(fleet, tmp_path):
+    rankings = tmp_path / "rankings.jsonl"
+    users = [("alice", ["m11", "m0"]), ("bob", ["m1"]), ("carol", ["m2", "m3"])]
+    with open(rankings, "w") as f:
+        for k, (user, history) in enumerate(users):
+            f.write(json.dumps({"user_id": user, "history": history,
+                                "ranked": [{"item_id": "m14", "rank": 1, "score": 0.9 - k / 10},
+                                           {"item_id": "m5", "rank": 2, "score": 0.1}]}) + "\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "clients" / "python" / "src"))
+    run = subprocess.run([sys.executable, str(ROOT / "clients" / "python" / "examples" / "ranking_service.py"),
+                          "--broker", fleet, "--rankings", str(rankings), "--unknown-users", "1", "--show", "6",
+                          "--catalog", str(ROOT / "Tests" / "Fixtures" / "student-marked" / "catalog.jsonl")],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    picks = [line for line in lines if " pick #1 " in line]
+    assert len(picks) == 3 and all("als pick #1 (score 0." in line for line in picks)
+    assert any(line.startswith("user new-carol ") and "cold start: yes" in line for line in picks)
+    assert any(line.startswith("user alice ") and "cold start: no" in line for line in picks)
+    title = json.loads(next(line for line in open(ROOT / "Tests" / "Fixtures" / "student-marked" / "catalog.jsonl")
+                            if '"m14"' in line))["title"]
+    assert all(title in line for line in picks), "the picked item's title is shown"
+    assert "3 explanations, 0 failed" in run.stdout
