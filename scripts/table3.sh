@@ -25,7 +25,9 @@ out=${PRISM_OUT:-out/table3-$dataset}
 minutes=${PRISM_TRAIN_MINUTES:-5}          # the training budget of every trained system
 train_samples=${PRISM_TRAIN_SAMPLES:-20000}
 history=${PRISM_HISTORY:-10}
-count=${PRISM_EVAL_COUNT:-0}               # test cases (0: the whole test split)
+# Test cases (0: the whole test split). GPTScore reads every case's whole request under a 135M-parameter
+# evaluator: ~0.8 s per case and system on 2 cores, so 300 cases x 7 systems take ~30 minutes.
+count=${PRISM_EVAL_COUNT:-300}
 probes=${PRISM_PROBES:-100}
 bart_init=${PRISM_BART_INIT:-}
 mkdir -p "$out"
@@ -99,7 +101,7 @@ $prism eval --data "$out/data" --references "$goldens" "${candidates[@]}" \
   --broker "$fe" --unknown-users 0 --probes "$probes" --count "$count" --semantic --python "$python" --output "$out/eval" | tee "$out/eval.txt"
 
 log "6. the table"
-"$python" scripts/eval/table3.py "$out/eval/report.json" "$out" \
+"$python" scripts/eval/table3.py "$out/eval/report.json" "$out" --dataset "$dataset" \
   --trained "prism=$out/prism/prism.json" --trained "prism-nouser=$out/prism-nouser/prism.json" \
   --trained "att2seq=$out/att2seq/summary.json" --trained "pepler=$out/pepler/summary.json" \
   --note "dataset: $dataset ($data_dir), history $history items; goldens: the rule oracle; every trained system: the same $train_samples training samples, $minutes min on this machine's CPU (2 threads)" \

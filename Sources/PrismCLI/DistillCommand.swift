@@ -20,7 +20,7 @@ struct DistillCommand: AsyncParsableCommand {
     @Option(help: "The teacher service.") var service = "teacher"
     @Option(help: "Splits to distill, comma-separated.") var splits = "train,valid,test"
     @Option(help: "Only the first N samples.") var limit: Int?
-    @Option(help: "At most N train samples (the first in file order); valid and test samples in full.") var maxTrainSamples: Int?
+    @Option(help: "At most N train samples, spread evenly over the file (every user keeps a share); valid and test samples in full.") var maxTrainSamples: Int?
     @Option(help: "Prompts per shard.") var shardSize = 32
     @Option(help: "Shards in flight at once.") var inFlight = 8
     @Option(help: "Milliseconds before a shard is retried.") var shardTimeoutMs: Int64 = 120_000

@@ -122,20 +122,27 @@ public struct Coordinator {
         var attempts: Int
     }
 
+    /// At most `cap` of the train samples, spread evenly over the file (every k-th), so that every user
+    /// keeps a share of them (the file lists each user's samples together: its first N would cover the
+    /// first users only); valid and test samples all stay. Deterministic, so a resumed run picks the same.
+    public static func cappingTrainSamples(_ samples: [Sample], at cap: Int) -> [Sample] {
+        let train = samples.indices.filter { samples[$0].split == .train }
+        guard cap < train.count else { return samples }
+        var keep = Set<Int>()
+        if cap > 0 {
+            let step = Double(train.count) / Double(cap)
+            for k in 0..<cap { keep.insert(train[min(train.count - 1, Int(Double(k) * step))]) }
+        }
+        return samples.indices.filter { samples[$0].split != .train || keep.contains($0) }.map { samples[$0] }
+    }
+
     public func run() async throws -> DistillSummary {
         guard options.shardSize >= 1, options.maxInFlight >= 1, options.maxShardAttempts >= 1 else {
             throw DistillError.invalidOptions("shard size, in-flight shards and attempts must be at least 1")
         }
         try FileManager.default.createDirectory(at: options.output, withIntermediateDirectories: true)
         var samples = try SampleIO.readSamples(from: options.samples).filter { options.splits.contains($0.split) }
-        if let cap = options.maxTrainSamples {
-            var train = 0
-            samples = samples.filter { sample in
-                guard sample.split == .train else { return true }
-                train += 1
-                return train <= cap
-            }
-        }
+        if let cap = options.maxTrainSamples { samples = Self.cappingTrainSamples(samples, at: cap) }
         if let limit = options.limit { samples = Array(samples.prefix(limit)) }
         let planner = PromptPlanner(builder: options.builder, catalog: try SampleIO.readCatalog(from: options.catalog))
         let store = try ResultStore(url: options.output.appendingPathComponent("results.jsonl"))

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from prism_student.tokenizer import PAD
-from prism_student.train import Progress, Schedule
+from prism_student.train import Progress, Schedule, make_batches, torch_device
 
 from . import data as B
 
@@ -113,24 +113,9 @@ def generate(model, examples, tokenizer, max_new_tokens, batch_size, device, no_
     return texts
 
 
-def batches(examples, batch_size, rng):
-    """Shuffled batches of similar target lengths (sorted within chunks of 50 batches), in random order."""
-    order = list(range(len(examples)))
-    rng.shuffle(order)
-    chunk, out = batch_size * 50, []
-    for i in range(0, len(order), chunk):
-        part = sorted(order[i:i + chunk], key=lambda j: len(examples[j]["ids"]))
-        out += [part[k:k + batch_size] for k in range(0, len(part), batch_size)]
-    rng.shuffle(out)
-    return out
-
-
 def run(args):
     t_start = time.time()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if (args.device == "auto" and torch.cuda.is_available()) else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = torch_device(args.device, args.threads)
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     train, valid, test, ratings = B.load_splits(args.distilled, args.samples, args.seed, args.max_train_samples,
@@ -162,7 +147,7 @@ def run(args):
     run_start, stopped = time.time(), "epochs"
     model.train()
     for epoch in range(args.epochs):
-        plan = batches(train_ex, args.batch_size, rng)
+        plan = make_batches(train_ex, args.batch_size, rng, length_key="ids")
         bar = Progress(len(plan), f"{args.model} epoch {epoch + 1}/{args.epochs}", args.quiet)
         loss_sum, loss_n, out_of_time = 0.0, 0, False
         for bi, idx in enumerate(plan):
@@ -179,10 +164,11 @@ def run(args):
             bar.update(f"loss {loss_sum / loss_n:.3f}")
             elapsed = time.time() - run_start
             if budget and step >= 10 and bi % 10 == 0:
-                # Aim the decay at the step where the budget runs out (as the student's training does).
-                reachable = step + int((budget * 0.95 - elapsed) / (elapsed / step))
+                # Aim the decay at the step where the budget runs out, keeping 8 % for validation (as the
+                # student's training does).
+                reachable = step + int((budget * 0.92 - elapsed) / (elapsed / step))
                 schedule.total = max(step + 1, min(steps_per_epoch * args.epochs, reachable))
-            if budget and elapsed > budget * 0.95:
+            if budget and elapsed > budget * 0.92:
                 out_of_time = True
                 break
         bar.close()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The paper's Table 3 from one `prism eval` report: a markdown table and a bar chart.
 
-usage: table3.py REPORT_JSON OUTPUT_DIR [--trained NAME=FILE ...] [--note TEXT ...]
+usage: table3.py REPORT_JSON OUTPUT_DIR [--dataset NAME] [--trained NAME=FILE ...] [--note TEXT ...]
 
 REPORT_JSON is `prism eval`'s report.json (run with --semantic for the BERTScore and GPTScore columns).
 --trained NAME=FILE adds what training a system cost: the student's prism.json ("training") or a
@@ -90,11 +90,11 @@ def chart(bars, path, title):
         xs = [i + j * width for i in range(len(metrics))]
         values = [bar[k] if bar[k] is not None else 0 for _, k in metrics]
         drawn = ax.bar(xs, values, width, label=bar[0])
-        ax.bar_label(drawn, fmt="%.0f", fontsize=6)
+        ax.bar_label(drawn, labels=["" if bar[k] is None else f"{bar[k]:.0f}" for _, k in metrics], fontsize=6)
     ax.set_xticks([i + width * (len(bars) - 1) / 2 for i in range(len(metrics))], [m for m, _ in metrics])
     ax.set_ylim(0, 105)
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -104,6 +104,7 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("report")
     ap.add_argument("output")
+    ap.add_argument("--dataset", help="the dataset's name for the title (default: the report's data folder)")
     ap.add_argument("--trained", action="append", default=[], help="NAME=FILE (repeatable)")
     ap.add_argument("--note", action="append", default=[], help="a line under the table (repeatable)")
     args = ap.parse_args(argv)
@@ -120,7 +121,8 @@ def main(argv):
     text = "\n".join(lines + [""] + [f"- {n}" for n in notes + args.note]) + "\n"
     with open(os.path.join(args.output, "table3.md"), "w") as f:
         f.write(text)
-    chart(bars, os.path.join(args.output, "table3.png"), f"Table 3 — {report['dataset']}, {report['split']} split")
+    chart(bars, os.path.join(args.output, "table3.png"),
+          f"Table 3 — {args.dataset or report['dataset']}, {report['split']} split, {report['cases']} cases")
     print(text)
     return 0
 

@@ -116,14 +116,14 @@ def seed_all(seed):
     torch.manual_seed(seed)
 
 
-def make_batches(examples, batch_size, rng):
-    """Shuffled batches of similar lengths (sorted within chunks of 50 batches), in random order."""
+def make_batches(examples, batch_size, rng, length_key="input_ids"):
+    """Shuffled batches of similar lengths of `length_key` (sorted within chunks of 50 batches), in random order."""
     order = list(range(len(examples)))
     rng.shuffle(order)
     chunk = batch_size * 50
     batches = []
     for i in range(0, len(order), chunk):
-        part = sorted(order[i:i + chunk], key=lambda j: len(examples[j]["input_ids"]))
+        part = sorted(order[i:i + chunk], key=lambda j: len(examples[j][length_key]))
         batches += [part[k:k + batch_size] for k in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     return batches
@@ -237,12 +237,18 @@ def param_groups(student, weight_decay):
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def torch_device(choice, threads=0):
+    """The device for --device (auto: cuda when present, else cpu), after setting --threads for the CPU."""
+    if threads:
+        torch.set_num_threads(threads)
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
 def run(args):
     t_start = time.time()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if (args.device == "auto" and torch.cuda.is_available()) else
-                          ("cpu" if args.device == "auto" else args.device))
+    device = torch_device(args.device, args.threads)
     seed_all(args.seed)
     samples = D.read_jsonl(args.distilled)
     catalog = D.load_catalog(args.catalog)
