@@ -118,6 +118,13 @@ final class BrokerLoop {
     /// machine answers that request with the reply unchanged, the frame is forwarded as is instead of
     /// being encoded again (see `drainBackend`).
     var forwarding: (requestID: String, body: [UInt8])?
+    /// While a client's request is being handled: its id and body frame as received. A dispatch of that
+    /// request to a worker forwards these bytes (with the broker's attempt count appended) instead of
+    /// encoding the Envelope again. Queued requests dispatched later are encoded as usual.
+    var incoming: (requestID: String, body: [UInt8])?
+    /// True under CURVE: only then does a message carry the key its connection authenticated with, and
+    /// reading that metadata is worth its cost on every frame.
+    let authenticated: Bool
 
     init(server: BrokerServer) throws {
         let config = server.configuration
@@ -157,6 +164,7 @@ final class BrokerLoop {
         endpoints = BrokerServer.Endpoints(
             frontend: (try? frontend.lastEndpoint()) ?? server.frontend,
             backend: (try? backend.lastEndpoint()) ?? server.backend)
+        authenticated = server.curve != nil
         mailbox = server.mailbox
         logger = server.logger
         state = BrokerState(configuration: config, now: unixTimeMs())
@@ -231,14 +239,16 @@ final class BrokerLoop {
     func drainFrontend() {
         for _ in 0..<512 {
             let frames: [[UInt8]], key: String?
-            do { (frames, key) = try frontend.receiveAuthenticated(dontWait: true) } catch { return }
+            do { (frames, key) = try receive(frontend) } catch { return }
             guard let routing = frames.first else { continue }
             let client = PeerID(routing)
             let now = unixTimeMs()
             do {
                 let message = try ClientMessage.decode(frames.dropFirst(), maxBodyBytes: state.configuration.maxBodyBytes)
+                defer { incoming = nil }
                 if case .request(let envelope) = message {
                     metrics.requestReceived(service: envelope.service)
+                    if frames.count == 4 { incoming = (envelope.requestID, frames[3]) }
                     if drainUntil != nil {
                         // Clients re-send requests marked retryable, reaching the next broker.
                         var reply = Reply(requestID: envelope.requestID, status: .unavailable, message: "the broker is shutting down; retry")
@@ -271,7 +281,7 @@ final class BrokerLoop {
     func drainBackend() {
         for _ in 0..<512 {
             let frames: [[UInt8]], key: String?
-            do { (frames, key) = try backend.receiveAuthenticated(dontWait: true) } catch { return }
+            do { (frames, key) = try receive(backend) } catch { return }
             guard let routing = frames.first else { continue }
             do {
                 let message = try WorkerMessage.decode(frames.dropFirst(), maxBodyBytes: state.configuration.maxBodyBytes)
@@ -312,7 +322,11 @@ final class BrokerLoop {
             case .health(let client, let health):
                 send(frontend, to: client, ClientResponse.health(health).frames)
             case .dispatch(let worker, let envelope):
-                send(backend, to: worker, BrokerMessage.request(envelope).frames)
+                if let incoming, incoming.requestID == envelope.requestID {
+                    send(backend, to: worker, BrokerMessage.requestFrames(encoded: incoming.body, attempt: envelope.attempt))
+                } else {
+                    send(backend, to: worker, BrokerMessage.request(envelope).frames)
+                }
             case .cancel(let worker, let requestID):
                 var cancel = Cancel()
                 cancel.requestID = requestID
@@ -335,6 +349,11 @@ final class BrokerLoop {
                 log(event)
             }
         }
+    }
+
+    /// One message, and the key of its connection under CURVE.
+    func receive(_ socket: Socket) throws(ZeroMQError) -> (frames: [[UInt8]], key: String?) {
+        authenticated ? try socket.receiveAuthenticated(dontWait: true) : (try socket.receive(dontWait: true), nil)
     }
 
     func send(_ socket: Socket, to peer: PeerID, _ frames: [[UInt8]]) {

@@ -177,6 +177,8 @@ extension BrokerState {
     /// Requests waiting and running, over all services.
     public var pendingCount: Int { requests.count }
     public var workerCount: Int { workers.count }
+    /// Deadline timers held (live ones and answered ones not yet compacted away).
+    public var pendingTimers: Int { deadlines.count }
 
     public func queued(_ service: String) -> Int { services[service]?.queued ?? 0 }
     public func inFlight(_ service: String) -> Int { services[service]?.inFlight ?? 0 }

@@ -240,6 +240,7 @@ public struct BrokerState: Sendable {
     /// Answers a request the broker holds, exactly once, and forgets it.
     mutating func finish(_ id: String, _ reply: Reply, now: Int64) -> [BrokerAction] {
         guard let request = requests.removeValue(forKey: id) else { return [] }
+        if request.envelope.deadlineUnixMs != 0 { compactTimersIfStale() }
         let name = request.envelope.service
         switch request.phase {
         case .queued: services[name]?.queued -= 1
@@ -258,6 +259,14 @@ public struct BrokerState: Sendable {
             replay.insert(Answered(client: client, key: key, reply: reply), for: id)
         }
         return [.reply(to: client, reply, service: service, elapsedMs: max(0, now - receivedAt))]
+    }
+
+    /// Drops the timers of answered requests once they outnumber the live ones (plus a slack of 1,024),
+    /// so timers are bounded by about twice the requests held, whatever deadlines clients send;
+    /// each rebuild is paid for by the answers since the last one (amortised O(1) per request).
+    mutating func compactTimersIfStale() {
+        guard deadlines.count > 2 * requests.count + 1_024 else { return }
+        deadlines.retain { at, id in requests[id]?.envelope.deadlineUnixMs == at }
     }
 
     /// Services that have no worker (requests wait for one, or the grace period).

@@ -52,6 +52,7 @@ struct TimerHeap: Sendable {
     private(set) var items: [(at: Int64, id: String)] = []
 
     var next: Int64? { items.first?.at }
+    var count: Int { items.count }
 
     mutating func push(at: Int64, id: String) {
         items.append((at, id))
@@ -64,22 +65,36 @@ struct TimerHeap: Sendable {
         }
     }
 
+    /// Keeps only the timers `keep` accepts, in heap order again (O(n)).
+    mutating func retain(_ keep: (Int64, String) -> Bool) {
+        items.removeAll { !keep($0.at, $0.id) }
+        var parent = items.count / 2 - 1
+        while parent >= 0 {
+            siftDown(from: parent)
+            parent -= 1
+        }
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count && items[left].at < items[smallest].at { smallest = left }
+            if right < items.count && items[right].at < items[smallest].at { smallest = right }
+            if smallest == parent { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+
     /// Removes and returns the earliest timer if it is due at `now`.
     mutating func popDue(now: Int64) -> String? {
         guard let first = items.first, first.at <= now else { return nil }
         let last = items.removeLast()
         if !items.isEmpty {
             items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < items.count && items[left].at < items[smallest].at { smallest = left }
-                if right < items.count && items[right].at < items[smallest].at { smallest = right }
-                if smallest == parent { break }
-                items.swapAt(parent, smallest)
-                parent = smallest
-            }
+            siftDown(from: 0)
         }
         return first.id
     }

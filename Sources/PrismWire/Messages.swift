@@ -99,6 +99,23 @@ public enum BrokerMessage: Sendable, Equatable {
         }
     }
 
+    /// The frames of `.request` for an Envelope already in its protobuf encoding (a broker forwarding a
+    /// client's request as received), with `attempt` set to the broker's count: protobuf keeps the last
+    /// value of a repeated scalar field, so appending field 5 overrides whatever the client sent without
+    /// decoding and encoding the rest again.
+    public static func requestFrames(encoded envelope: [UInt8], attempt: UInt32) -> [[UInt8]] {
+        var body = envelope
+        body.reserveCapacity(envelope.count + 6)
+        body.append(0x28)  // field 5 (attempt), wire type 0 (varint)
+        var value = attempt
+        while value >= 0x80 {
+            body.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        body.append(UInt8(value))
+        return [ProtocolTag.worker, [Command.request.rawValue], body]
+    }
+
     public static func decode(_ frames: ArraySlice<[UInt8]>, maxBodyBytes: Int = .max) throws(WireError) -> BrokerMessage {
         let (command, body) = try parse(frames, tag: ProtocolTag.worker, maxBodyBytes: maxBodyBytes)
         switch command {

@@ -275,6 +275,31 @@ final class BrokerStateTests: XCTestCase {
         XCTAssertTrue(state.services.isEmpty)
     }
 
+    /// A deadline timer goes with its request: answered requests with deadlines far ahead (a year, as a
+    /// careless or hostile client may send) must not pile up timers until those deadlines pass.
+    func testTimersOfAnsweredRequestsDoNotAccumulate() {
+        var state = BrokerState(now: 0)
+        _ = state.handle(worker: worker(1), ready("echo", capacity: 4), now: 0)
+        let yearMs: Int64 = 365 * 24 * 3_600_000
+        for i in 0..<50_000 {
+            let id = "r\(i)"
+            XCTAssertEqual(dispatches(state.handle(client: client, .request(envelope(id, deadline: yearMs + Int64(i))), now: 1)).count, 1)
+            XCTAssertEqual(replies(state.handle(worker: worker(1), reply(id), now: 2)).map(\.1.requestID), [id])
+            XCTAssertLessThanOrEqual(state.pendingTimers, 2_048, "after \(i + 1) answered requests")
+        }
+        // Live timers still fire: one request left running expires at its deadline, once.
+        _ = state.handle(client: client, .request(envelope("late", deadline: 10)), now: 3)
+        for i in 0..<5_000 {
+            let id = "s\(i)"
+            _ = state.handle(client: client, .request(envelope(id, deadline: yearMs)), now: 4)
+            _ = state.handle(worker: worker(1), reply(id), now: 5)
+        }
+        let expired = replies(state.tick(now: 10))
+        XCTAssertEqual(expired.map(\.1.requestID), ["late"])
+        XCTAssertEqual(expired.first?.1.status.code, .deadlineExceeded)
+        XCTAssertTrue(replies(state.tick(now: 11)).isEmpty)
+    }
+
     /// Replies kept for re-sends are bounded in bytes as well as in count: the oldest go first, and
     /// a re-send of an evicted one runs again rather than being lost.
     func testReplayCacheIsBoundedInBytes() {

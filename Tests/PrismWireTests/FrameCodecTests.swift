@@ -33,6 +33,26 @@ final class FrameCodecTests: XCTestCase {
         }
     }
 
+    func testAForwardedRequestCarriesTheBrokersAttemptAndEverythingElseAsSent() throws {
+        let sent = ClientMessage.request(sampleEnvelope()).frames[2]
+        for attempt: UInt32 in [0, 1, 3, 127, 128, 300, .max] {
+            let frames = BrokerMessage.requestFrames(encoded: sent, attempt: attempt)
+            guard case .request(let forwarded) = try BrokerMessage.decode(frames[...]) else { return XCTFail("not a request") }
+            var expected = sampleEnvelope()
+            expected.attempt = attempt
+            XCTAssertEqual(forwarded, expected, "attempt \(attempt)")
+            XCTAssertEqual(frames[0], ProtocolTag.worker)
+            XCTAssertEqual(frames[1], [Command.request.rawValue])
+        }
+        // An envelope without an attempt of its own gets one as well.
+        var bare = Envelope()
+        bare.requestID = "r"
+        let frames = BrokerMessage.requestFrames(encoded: try bare.serializedBytes(), attempt: 2)
+        guard case .request(let forwarded) = try BrokerMessage.decode(frames[...]) else { return XCTFail("not a request") }
+        XCTAssertEqual(forwarded.attempt, 2)
+        XCTAssertEqual(forwarded.requestID, "r")
+    }
+
     func testFrameLayoutIsTagCommandBody() throws {
         let frames = ClientMessage.request(sampleEnvelope()).frames
         XCTAssertEqual(frames.count, 3)
