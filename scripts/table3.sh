@@ -30,6 +30,11 @@ history=${PRISM_HISTORY:-10}
 count=${PRISM_EVAL_COUNT:-300}
 probes=${PRISM_PROBES:-100}
 bart_init=${PRISM_BART_INIT:-}
+# sample: the oracle's wording varies by sample (the same for every user); user: each user keeps one
+# voice (RuleOracle.Style), the goldens depend on the user and Prism's user table has something to learn.
+oracle_style=${PRISM_ORACLE_STYLE:-sample}
+baselines=${PRISM_BASELINES:-1}            # 0: the two students only (Att2Seq and PEPLER not trained)
+semantic=${PRISM_SEMANTIC:-1}              # 0: no BERTScore / GPTScore (minutes instead of half an hour)
 mkdir -p "$out"
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 started=$(date +%s)
@@ -46,9 +51,10 @@ if [ ! -f "$out/data/samples.jsonl" ]; then
 fi
 start_broker "$out"
 if [ ! -f "$out/distill/distilled.jsonl" ]; then
-  log "2. goldens: 2 rule-oracle teacher workers"
+  log "2. goldens: 2 rule-oracle teacher workers ($oracle_style style)"
   for i in 1 2; do
-    $prism worker --broker "$be" --service teacher --teacher rule --id "teacher-$i" --log-level warning 2>>"$out/teachers.log" &
+    $prism worker --broker "$be" --service teacher --teacher rule --oracle-style "$oracle_style" --id "teacher-$i" \
+      --log-level warning 2>>"$out/teachers.log" &
     pids+=($!)
   done
   $prism distill --data "$out/data" --output "$out/distill" --broker "$fe" --max-train-samples "$train_samples" --log-level warning
@@ -74,10 +80,21 @@ baseline() { # MODEL
 }
 student prism
 student prism-nouser --no-user
-baseline att2seq
-baseline pepler
-candidates=(--candidate "att2seq=$out/att2seq/outputs.jsonl" --candidate "pepler=$out/pepler/outputs.jsonl")
+candidates=()
+trained=(--trained "prism=$out/prism/prism.json" --trained "prism-nouser=$out/prism-nouser/prism.json")
 notes=()
+if [ "$baselines" = 1 ]; then
+  baseline att2seq
+  baseline pepler
+  for name in att2seq pepler; do
+    candidates+=(--candidate "$name=$out/$name/outputs.jsonl")
+    trained+=(--trained "$name=$out/$name/summary.json")
+  done
+else
+  notes+=(--note "Att2Seq and PEPLER: not run (PRISM_BASELINES=0)")
+fi
+semantic_flags=(--semantic --python "$python")
+[ "$semantic" = 1 ] || semantic_flags=()
 if [ -n "$bart_init" ]; then
   [ -f "$out/bart-zero-shot/outputs.jsonl" ] || "$python" scripts/baselines/bart_zero_shot.py --init "$bart_init" \
     --distilled "$goldens" --catalog "$out/data/catalog.jsonl" --output "$out/bart-zero-shot/outputs.jsonl"
@@ -96,15 +113,14 @@ wait_for_workers prism.explain 1
 wait_for_workers prism.explain.nouser 1
 
 log "5. prism eval: the same test cases for every system (all users known, as in the paper's setting)"
-$prism eval --data "$out/data" --references "$goldens" "${candidates[@]}" \
+$prism eval --data "$out/data" --references "$goldens" ${candidates[@]+"${candidates[@]}"} \
   --service prism=prism.explain --service prism-nouser=prism.explain.nouser --modes free,student \
-  --broker "$fe" --unknown-users 0 --probes "$probes" --count "$count" --semantic --python "$python" --output "$out/eval" | tee "$out/eval.txt"
+  --broker "$fe" --unknown-users 0 --probes "$probes" --count "$count" ${semantic_flags[@]+"${semantic_flags[@]}"} --output "$out/eval" | tee "$out/eval.txt"
 
 log "6. the table"
 "$python" scripts/eval/table3.py "$out/eval/report.json" "$out" --dataset "$dataset" \
-  --trained "prism=$out/prism/prism.json" --trained "prism-nouser=$out/prism-nouser/prism.json" \
-  --trained "att2seq=$out/att2seq/summary.json" --trained "pepler=$out/pepler/summary.json" \
-  --note "dataset: $dataset ($data_dir), history $history items; goldens: the rule oracle; every trained system: the same $train_samples training samples, $minutes min on this machine's CPU (2 threads)" \
+  "${trained[@]}" \
+  --note "dataset: $dataset ($data_dir), history $history items; goldens: the rule oracle ($oracle_style style); every trained system: the same $train_samples training samples, $minutes min on this machine's CPU (2 threads)" \
   --note "user sensitivity: $probes (history, item) pairs explained again for an unknown and for another real user (Prism rows only: the baselines' output files have no probes)" \
   "${notes[@]}"
 log "done in $(( $(date +%s) - started )) s: $out/table3.md"

@@ -34,6 +34,8 @@ struct WorkerCommand: AsyncParsableCommand {
     var constraints = true
     @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server).")
     var teacher = "rule"
+    @Option(help: "For --teacher rule: what chooses each explanation's wording: sample (varies by sample, the same for every user) or user (each user keeps one voice: a teacher whose text depends on who asks, for measuring personalization).")
+    var oracleStyle = "sample"
     @Option(help: "For --teacher openai: the API base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).") var baseURL = "http://127.0.0.1:8000/v1"
     @Option(help: "For --teacher openai: the model name.") var openaiModel = "google/flan-t5-xxl"
     @Option(help: "For --teacher openai: chat or completions.") var api = "completions"
@@ -78,7 +80,11 @@ struct WorkerCommand: AsyncParsableCommand {
         case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
         case "teacher":
             switch teacher {
-            case "rule": chosen = TeacherHandler(backend: RuleOracle())
+            case "rule":
+                guard let style = RuleOracle.Style(rawValue: oracleStyle) else {
+                    throw ValidationError("--oracle-style must be one of \(RuleOracle.Style.allCases.map(\.rawValue).joined(separator: ", ")), not '\(oracleStyle)'")
+                }
+                chosen = TeacherHandler(backend: RuleOracle(style: style))
             case "sleep": chosen = TeacherHandler(backend: SleepTeacher(milliseconds: sleepMs))
             case "openai":
                 guard let kind = OpenAIConfiguration.API(rawValue: api) else { throw ValidationError("--api is chat or completions") }

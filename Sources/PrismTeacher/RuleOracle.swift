@@ -8,8 +8,21 @@ import PrismWire
 /// the whole distillation pipeline runs offline in minutes; a real LLM teacher replaces it through
 /// the same `TeacherBackend` interface.
 public struct RuleOracle: TeacherBackend {
-    public init() {}
-    public var teacherID: String { "rule-oracle/1" }
+    /// What decides the wording of an explanation.
+    public enum Style: String, Sendable, CaseIterable {
+        /// The sample: wordings vary from sample to sample, independent of who the user is. The text
+        /// then depends only on what the student's input shows, so a user embedding has nothing to learn.
+        case sample
+        /// The user: each user has a voice of their own — one of the three wordings, and which of two
+        /// checked reasons comes first — kept across all their samples, as a teacher that sees the user's
+        /// profile would write. Only the user id tells a student which voice; the facts are the same.
+        case user
+    }
+
+    public let style: Style
+
+    public init(style: Style = .sample) { self.style = style }
+    public var teacherID: String { style == .sample ? "rule-oracle/1" : "rule-oracle/1+user-style" }
 
     /// One piece of checked evidence linking the item to the history.
     public enum Evidence: Sendable, Equatable {
@@ -53,8 +66,16 @@ public struct RuleOracle: TeacherBackend {
 
     /// Writes the explanation; `mark` wraps each name the oracle writes.
     func compose(_ prompt: TeacherPrompt, mark: (GroundingMarks.Kind, String) -> String) -> (text: String, evidence: [Evidence]) {
-        let all = gather(history: prompt.history, item: prompt.item)
-        let variant = Int(fnv1a(prompt.sampleID.isEmpty ? prompt.item.itemID : prompt.sampleID) % 3)
+        var all = gather(history: prompt.history, item: prompt.item)
+        let variant: Int
+        if style == .user, !prompt.userID.isEmpty {
+            let voice = fnv1a("voice:" + prompt.userID)
+            variant = Int(voice % 3)
+            // Half the users hear the second-strongest reason first.
+            if all.count > 1, (voice / 3) % 2 == 1 { all.swapAt(0, 1) }
+        } else {
+            variant = Int(fnv1a(prompt.sampleID.isEmpty ? prompt.item.itemID : prompt.sampleID) % 3)
+        }
         let item = displayTitle(prompt.item)
         // Name at most two films per reason, and films the first reason did not name already.
         var evidence = [all[0].keepingTitles { Array($0.prefix(2)) }]

@@ -30,6 +30,37 @@ final class RuleOracleTests: XCTestCase {
         XCTAssertFalse(text.contains("Heat"), "only history items that share the fact are named")
     }
 
+    /// The user style: a user keeps one voice over all their samples, users differ, the checked facts are
+    /// the same whoever asks — and the default style never looks at the user.
+    func testTheUserStyleGivesEachUserOneVoiceOverTheSameFacts() {
+        let history = [facts("1", "Jaws", year: 1975, genres: ["Thriller", "Drama"], directors: ["Steven Spielberg"]),
+                       facts("2", "Heat", year: 1995, genres: ["Crime", "Drama"], actors: ["Al Pacino"]),
+                       facts("4", "Casino", year: 1995, genres: ["Crime", "Drama"], actors: ["Robert De Niro"])]
+        let item = facts("3", "Jurassic Park", year: 1993, genres: ["Drama", "Crime"], directors: ["Steven Spielberg"])
+        func asked(by user: String, sample: String, _ oracle: RuleOracle) -> (text: String, evidence: [RuleOracle.Evidence]) {
+            var p = prompt(history, item, sample: sample)
+            p.userID = user
+            return oracle.explain(p)
+        }
+        let byUser = RuleOracle(style: .user), bySample = RuleOracle()
+        XCTAssertNotEqual(byUser.teacherID, bySample.teacherID, "goldens record which style wrote them")
+        var voices = Set<String>()
+        for user in (1...40).map({ "u\($0)" }) {
+            let texts = Set((1...6).map { asked(by: user, sample: "s\($0)", byUser).text })
+            XCTAssertEqual(texts.count, 1, "user \(user) keeps one voice for the same facts: \(texts)")
+            voices.formUnion(texts)
+        }
+        XCTAssertGreaterThanOrEqual(voices.count, 5, "users differ (3 wordings × 2 reason orders)")
+        // Whoever asks, the same two checked reasons are given (only their order and wording change).
+        let reasons = Set((1...40).map { Set(asked(by: "u\($0)", sample: "s1", byUser).evidence.map { "\($0)" }) })
+        XCTAssertEqual(reasons.count, 1)
+        XCTAssertEqual(reasons.first?.count, 2)
+        // The sample style ignores the user: the same sample reads the same for everyone.
+        XCTAssertEqual(Set((1...40).map { asked(by: "u\($0)", sample: "s1", bySample).text }).count, 1)
+        // An unknown user (no id) falls back to the sample's wording.
+        XCTAssertEqual(asked(by: "", sample: "s1", byUser).text, asked(by: "", sample: "s1", bySample).text)
+    }
+
     func testEmptyHistoryDescribesTheItemOnly() {
         let item = facts("3", "Alien", year: 1979, genres: ["Horror", "Sci-Fi"])
         let (text, evidence) = RuleOracle().explain(prompt([], item))
