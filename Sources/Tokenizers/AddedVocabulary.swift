@@ -31,22 +31,22 @@ enum Segment {
 /// is normalized and tokens with `normalized: true` are found in the normalized text.
 struct AddedVocabulary: Sendable {
     private let tokensById: [Int: AddedToken]
-    private let idsByContent: [String: Int]
-    private let specialContents: Set<String>
+    private let idsByContent: [ExactString: Int]
+    private let specialContents: Set<ExactString>
     private let rawMatcher: TokenMatcher
     private let normalizedMatcher: TokenMatcher
 
     init(_ node: JSONNode, normalizer: (any Normalizer)?) throws(TokenizerError) {
         var tokens: [AddedToken] = []
         for entry in try node.optionalArray() ?? [] { tokens.append(try AddedToken(entry)) }
-        var byId: [Int: AddedToken] = [:], byContent: [String: Int] = [:]
+        var byId: [Int: AddedToken] = [:], byContent: [ExactString: Int] = [:]
         for token in tokens where !token.content.isEmpty {
             byId[token.id] = token
-            byContent[token.content] = token.id
+            byContent[exact: token.content] = token.id
         }
         tokensById = byId
         idsByContent = byContent
-        specialContents = Set(tokens.filter { $0.special && !$0.content.isEmpty }.map(\.content))
+        specialContents = Set(tokens.filter { $0.special && !$0.content.isEmpty }.map { ExactString($0.content) })
         let live = byId.values.sorted { $0.id < $1.id }
         rawMatcher = TokenMatcher(live.filter { !$0.normalized }.map { (Array($0.content.unicodeScalars), $0) })
         normalizedMatcher = TokenMatcher(live.filter(\.normalized).map { token in
@@ -55,9 +55,9 @@ struct AddedVocabulary: Sendable {
         })
     }
 
-    func id(of content: String) -> Int? { idsByContent[content] }
+    func id(of content: String) -> Int? { idsByContent[exact: content] }
     func content(of id: Int) -> String? { tokensById[id]?.content }
-    func isSpecial(_ content: String) -> Bool { specialContents.contains(content) }
+    func isSpecial(_ content: String) -> Bool { specialContents.contains(ExactString(content)) }
     var specialTokenIds: [Int] { tokensById.values.filter(\.special).map(\.id).sorted() }
     /// The largest added token id, if there are added tokens.
     var maxId: Int? { tokensById.keys.max() }

@@ -3,7 +3,7 @@ import Synchronization
 /// Byte-pair encoding (GPT-2, RoBERTa, BART, …): a word starts as single characters, then the
 /// adjacent pair with the lowest merge rank is merged, repeatedly, until no known pair is left.
 final class BPEModel: TokenizationModel {
-    private let vocab: [String: Int]
+    private let vocab: [ExactString: Int]
     private let tokens: [String?]
     /// Single-scalar tokens, for the common first step of every word.
     private let scalarIds: [Unicode.Scalar: Int]
@@ -19,8 +19,8 @@ final class BPEModel: TokenizationModel {
     init(_ node: JSONNode) throws(TokenizerError) {
         (vocab, tokens) = try readVocabulary(node["vocab"])
         var scalarIds: [Unicode.Scalar: Int] = [:]
-        for (token, id) in vocab where token.utf8.count <= 4 {
-            var scalars = token.unicodeScalars.makeIterator()
+        for (token, id) in vocab where token.string.utf8.count <= 4 {
+            var scalars = token.string.unicodeScalars.makeIterator()
             if let scalar = scalars.next(), scalars.next() == nil { scalarIds[scalar] = id }
         }
         self.scalarIds = scalarIds
@@ -28,7 +28,7 @@ final class BPEModel: TokenizationModel {
             throw .invalidField(path: node["dropout"].path, reason: "BPE dropout is random; only null or 0 is supported")
         }
         if let unk = try node["unk_token"].optionalString() {
-            guard let id = vocab[unk] else { throw .unknownToken(unk, context: "model.unk_token") }
+            guard let id = vocab[exact: unk] else { throw .unknownToken(unk, context: "model.unk_token") }
             unkId = id
         } else {
             unkId = nil
@@ -43,7 +43,7 @@ final class BPEModel: TokenizationModel {
 
     var vocabularySize: Int { vocab.count }
     var unknownTokenId: Int? { unkId }
-    func tokenToId(_ token: String) -> Int? { vocab[token] }
+    func tokenToId(_ token: String) -> Int? { vocab[exact: token] }
     func idToToken(_ id: Int) -> String? { id >= 0 && id < tokens.count ? tokens[id] : nil }
 
     func tokenize(_ word: [Unicode.Scalar], into ids: inout [Int]) {
@@ -51,7 +51,7 @@ final class BPEModel: TokenizationModel {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: word)
         let key = String(view)
-        if ignoreMerges, let id = vocab[key] {
+        if ignoreMerges, let id = vocab[exact: key] {
             ids.append(id)
             return
         }
@@ -79,7 +79,7 @@ final class BPEModel: TokenizationModel {
             } else {
                 if index > 0, let prefix = continuingSubwordPrefix { piece = prefix + piece }
                 if index == word.count - 1, let suffix = endOfWordSuffix { piece += suffix }
-                id = vocab[piece]
+                id = vocab[exact: piece]
             }
             if let id {
                 if pendingUnknown, let unkId { symbols.append(unkId) }
@@ -88,7 +88,7 @@ final class BPEModel: TokenizationModel {
                 continue
             }
             if byteFallback {
-                let byteIds = piece.utf8.map { vocab[byteToken($0)] }
+                let byteIds = piece.utf8.map { vocab[exact: byteToken($0)] }
                 if byteIds.allSatisfy({ $0 != nil }) {
                     symbols.append(contentsOf: byteIds.compactMap { $0 })
                     continue
@@ -109,19 +109,20 @@ func byteToken(_ byte: UInt8) -> String {
     return "<0x" + (hex.count == 1 ? "0" + hex : hex) + ">"
 }
 
-/// A bounded, thread-safe cache of word → ids.
+/// A bounded, thread-safe cache of word → ids, keyed by the word's exact scalars (a precomposed and a
+/// decomposed spelling are different words with different ids).
 final class WordCache: Sendable {
     private static let capacity = 10_000
-    private let storage = Mutex<[String: [Int]]>([:])
+    private let storage = Mutex<[ExactString: [Int]]>([:])
 
     func lookup(_ word: String) -> [Int]? {
-        storage.withLock { $0[word] }
+        storage.withLock { $0[exact: word] }
     }
 
     func store(_ word: String, _ ids: [Int]) {
         storage.withLock { cache in
             if cache.count >= Self.capacity { cache.removeAll(keepingCapacity: true) }
-            cache[word] = ids
+            cache[exact: word] = ids
         }
     }
 }

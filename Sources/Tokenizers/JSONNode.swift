@@ -31,39 +31,12 @@ struct JSONNode {
         }
     }
 
-    /// Parses `data` (a JSON object at the top level).
+    /// Parses `data` (a JSON object at the top level) with `JSONParser`, which keeps every string's
+    /// scalars exactly and every object member, however canonically equivalent two keys are.
     static func parse(_ data: Data) throws(TokenizerError) -> JSONNode {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: escapingByteOrderMarks(data), options: [])
-        } catch {
-            throw .invalidJSON(error.localizedDescription)
-        }
-        guard object is [String: Any] else { throw .invalidJSON("the top level is not an object") }
+        let object = try JSONParser.parse(data)
+        guard object is JSONObject else { throw .invalidJSON("the top level is not an object") }
         return JSONNode(value: object, location: .root)
-    }
-
-    /// Foundation's JSON parser drops a literal U+FEFF at the start of a string (or right after
-    /// an escape), which would silently change tokens such as "\u{FEFF}". A literal U+FEFF can
-    /// only be inside a string (or open the document), so write each as the escape `\ufeff`.
-    static func escapingByteOrderMarks(_ data: Data) -> Data {
-        let bytes = [UInt8](data)
-        var start = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-        guard bytes[start...].contains(0xEF) else { return start == 0 ? data : Data(bytes[start...]) }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 64)
-        var i = start
-        while i < bytes.count {
-            if bytes[i] == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xBB, bytes[i + 2] == 0xBF {
-                out.append(contentsOf: Array("\\ufeff".utf8))
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return Data(out)
     }
 
     /// `true` when the value is absent or JSON `null`.
@@ -71,7 +44,7 @@ struct JSONNode {
 
     /// The member `key` of an object (absent members read as null).
     subscript(key: String) -> JSONNode {
-        JSONNode(value: (value as? [String: Any])?[key], location: .member(location, key))
+        JSONNode(value: (value as? JSONObject)?[key], location: .member(location, key))
     }
 
     private func invalid(_ expected: String) -> TokenizerError {
@@ -129,11 +102,11 @@ struct JSONNode {
         isNull ? nil : try array()
     }
 
-    /// The members of an object, in no particular order.
+    /// The members of an object in file order (a repeated key once, with its last value).
     func members() throws(TokenizerError) -> [(key: String, node: JSONNode)] {
         if isNull { throw .missingField(path: path) }
-        guard let object = value as? [String: Any] else { throw invalid("an object") }
-        return object.map { (key: $0.key, node: JSONNode(value: $0.value, location: .member(location, $0.key))) }
+        guard let object = value as? JSONObject else { throw invalid("an object") }
+        return object.uniqueMembers.map { (key: $0.key, node: JSONNode(value: $0.value, location: .member(location, $0.key))) }
     }
 
     /// The `type` member of a component object.

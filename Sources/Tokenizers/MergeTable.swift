@@ -4,7 +4,7 @@ struct MergeTable: Sendable {
     private let table: [UInt64: Merge]
 
     /// Reads `merges`, given either as `"left right"` strings or as `[left, right]` pairs.
-    init(_ node: JSONNode, vocab: [String: Int], prefix: String?) throws(TokenizerError) {
+    init(_ node: JSONNode, vocab: [ExactString: Int], prefix: String?) throws(TokenizerError) {
         let entries = try node.optionalArray() ?? []
         var table: [UInt64: Merge] = [:]
         table.reserveCapacity(entries.count)
@@ -23,8 +23,8 @@ struct MergeTable: Sendable {
             } else {
                 throw .invalidField(path: entry.path, reason: "a merge must be \"left right\" or [left, right]")
             }
-            guard let leftId = vocab[left] else { throw .unknownToken(left, context: entry.path) }
-            guard let rightId = vocab[right] else { throw .unknownToken(right, context: entry.path) }
+            guard let leftId = vocab[exact: left] else { throw .unknownToken(left, context: entry.path) }
+            guard let rightId = vocab[exact: right] else { throw .unknownToken(right, context: entry.path) }
             var merged = left + right
             if prefixLength > 0 {
                 let rightUTF8 = Array(right.utf8)
@@ -34,7 +34,7 @@ struct MergeTable: Sendable {
                 }
                 merged = left + rest
             }
-            guard let newId = vocab[merged] else { throw .unknownToken(merged, context: entry.path) }
+            guard let newId = vocab[exact: merged] else { throw .unknownToken(merged, context: entry.path) }
             table[Self.key(leftId, rightId)] = Merge(rank: Int32(rank), newId: Int32(newId))
         }
         self.table = table

@@ -23,32 +23,26 @@ func makeModel(_ node: JSONNode) throws(TokenizerError) -> any TokenizationModel
     }
 }
 
-/// Reads a `{token: id}` vocabulary object, checking that ids are non-negative.
-func readVocabulary(_ node: JSONNode) throws(TokenizerError) -> (ids: [String: Int], tokens: [String?]) {
-    var ids: [String: Int] = [:]
+/// Reads a `{token: id}` vocabulary object, checking that ids are non-negative. Tokens are keyed by
+/// their exact scalars (`ExactString`): canonically equivalent tokens keep their own ids.
+func readVocabulary(_ node: JSONNode) throws(TokenizerError) -> (ids: [ExactString: Int], tokens: [String?]) {
+    var ids: [ExactString: Int] = [:]
     var maxId = -1
-    guard let object = node.value as? [String: Any] else {
-        _ = try node.members()  // throws the right error (missing or not an object)
-        return ([:], [])
-    }
-    ids.reserveCapacity(object.count)
-    for (token, value) in object {
+    let members = try node.members()
+    ids.reserveCapacity(members.count)
+    for (token, entry) in members {
         let id: Int
-        if let int = value as? Int {
-            id = int
-        } else {
-            id = try node[token].int()  // not a plain integer: validate the slow way
-        }
-        guard id >= 0 else { throw .invalidField(path: node[token].path, reason: "negative id") }
-        ids[token] = id
+        if let int = entry.value as? Int { id = int } else { id = try entry.int() }
+        guard id >= 0 else { throw .invalidField(path: entry.path, reason: "negative id") }
+        ids[exact: token] = id
         maxId = max(maxId, id)
     }
-    guard maxId < 16 * max(object.count, 1024) else {
+    guard maxId < 16 * max(members.count, 1024) else {
         throw .invalidField(path: node.path, reason: "ids are far larger than the vocabulary")
     }
     var tokens = [String?](repeating: nil, count: maxId + 1)
     for (token, id) in ids {
-        tokens[id] = token
+        tokens[id] = token.string
     }
     return (ids, tokens)
 }

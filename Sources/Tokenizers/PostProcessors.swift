@@ -52,11 +52,11 @@ struct TemplateProcessor: PostProcessor {
     private let items: [Item]
 
     init(_ node: JSONNode) throws(TokenizerError) {
-        var specials: [String: [Int]] = [:]
+        var specials: [ExactString: [Int]] = [:]
         let specialsNode = node["special_tokens"]
         if !specialsNode.isNull {
             for (name, entry) in try specialsNode.members() {
-                specials[name] = try entry["ids"].array().map { (idNode) throws(TokenizerError) in try idNode.int() }
+                specials[exact: name] = try entry["ids"].array().map { (idNode) throws(TokenizerError) in try idNode.int() }
             }
         }
         var items: [Item] = []
@@ -65,7 +65,7 @@ struct TemplateProcessor: PostProcessor {
                 items.append(.sequence)
             } else if !piece["SpecialToken"].isNull {
                 let name = try piece["SpecialToken"]["id"].string()
-                guard let ids = specials[name] else {
+                guard let ids = specials[exact: name] else {
                     throw .unknownToken(name, context: "\(piece.path) (not in special_tokens)")
                 }
                 items.append(.special(ids))

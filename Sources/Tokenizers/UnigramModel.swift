@@ -6,7 +6,7 @@ final class UnigramModel: TokenizationModel {
 
     private let pieces: [String]
     private let scores: [Double]
-    private let vocab: [String: Int]
+    private let vocab: [ExactString: Int]
     private let trie: PieceTrie
     private let unkId: Int
     private let unknownScore: Double
@@ -14,7 +14,7 @@ final class UnigramModel: TokenizationModel {
 
     init(_ node: JSONNode) throws(TokenizerError) {
         var pieces: [String] = [], scores: [Double] = []
-        var vocab: [String: Int] = [:]
+        var vocab: [ExactString: Int] = [:]
         var trie = PieceTrie()
         for (id, entry) in try node["vocab"].array().enumerated() {
             let pair = try entry.array()
@@ -22,7 +22,7 @@ final class UnigramModel: TokenizationModel {
             let piece = try pair[0].string()
             pieces.append(piece)
             scores.append(try pair[1].double())
-            if vocab[piece] == nil { vocab[piece] = id }
+            if vocab[exact: piece] == nil { vocab[exact: piece] = id }
             trie.insert(Array(piece.unicodeScalars), id: id)
         }
         guard !pieces.isEmpty else { throw .invalidField(path: node["vocab"].path, reason: "empty vocabulary") }
@@ -42,7 +42,7 @@ final class UnigramModel: TokenizationModel {
 
     var vocabularySize: Int { pieces.count }
     var unknownTokenId: Int? { unkId }
-    func tokenToId(_ token: String) -> Int? { vocab[token] }
+    func tokenToId(_ token: String) -> Int? { vocab[exact: token] }
     func idToToken(_ id: Int) -> String? { pieces.indices.contains(id) ? pieces[id] : nil }
 
     func tokenize(_ word: [Unicode.Scalar], into ids: inout [Int]) {
@@ -95,12 +95,12 @@ final class UnigramModel: TokenizationModel {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: word[segment.range])
         let text = String(view)
-        if let id = vocab[text] {
+        if let id = vocab[exact: text] {
             ids.append(id)
             return
         }
         if byteFallback {
-            let byteIds = text.utf8.map { vocab[byteToken($0)] }
+            let byteIds = text.utf8.map { vocab[exact: byteToken($0)] }
             if byteIds.allSatisfy({ $0 != nil }) {
                 ids.append(contentsOf: byteIds.compactMap { $0 })
                 return

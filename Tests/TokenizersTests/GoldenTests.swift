@@ -3,7 +3,7 @@ import XCTest
 
 /// Compares encoding and decoding with the Hugging Face outputs stored in the golden files.
 final class GoldenTests: XCTestCase {
-    private static let names = ["bpe", "bpe-variant", "unigram", "unigram-precompiled"]
+    private static let names = ["bpe", "bpe-variant", "unigram", "unigram-precompiled", "bpe-exact"]
 
     private func forEachGolden(_ body: (String, Tokenizer, Golden) throws -> Void) throws {
         for name in Self.names {

@@ -42,6 +42,34 @@ final class TokenizerAPITests: XCTestCase {
         XCTAssertEqual(variant.vocabularySize, 1003)
     }
 
+    /// Canonically equivalent tokens (";" and U+037E, precomposed and decomposed accents) keep their own
+    /// ids both ways: every id of the file maps to its exact token and back, and the word cache does not
+    /// answer one spelling with the other's ids.
+    func testCanonicallyEquivalentTokensKeepTheirOwnIds() throws {
+        let url = Fixtures.directory.appendingPathComponent("bpe-exact.json")
+        let tokenizer = try Tokenizer(contentsOf: url)
+        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let modelVocabulary = try XCTUnwrap((file["model"] as? [String: Any])?["vocab"] as? [String: Int])
+        // Foundation's dictionary merges the equivalent keys, so count ids instead of keys.
+        let maxId = try XCTUnwrap(modelVocabulary.values.max())
+        var seen = Set<Int>()
+        for id in 0...maxId {
+            let token = try XCTUnwrap(tokenizer.idToToken(id), "id \(id) has no token")
+            XCTAssertEqual(tokenizer.tokenToId(token), id, "\(token.unicodeScalars.map { String($0.value, radix: 16) })")
+            seen.insert(id)
+        }
+        XCTAssertEqual(seen.count, maxId + 1)
+        let semicolon = try XCTUnwrap(tokenizer.tokenToId(";")), greek = try XCTUnwrap(tokenizer.tokenToId("\u{037E}"))
+        XCTAssertNotEqual(semicolon, greek)
+        XCTAssertEqual(tokenizer.decode([semicolon]), ";")
+        XCTAssertEqual(tokenizer.decode([greek]).unicodeScalars.map(\.value), [0x37E])
+        let composed = tokenizer.encode("na\u{EF}ve", addSpecialTokens: false)
+        let decomposed = tokenizer.encode("nai\u{308}ve", addSpecialTokens: false)
+        XCTAssertNotEqual(composed, decomposed)
+        XCTAssertEqual(tokenizer.encode("na\u{EF}ve", addSpecialTokens: false), composed, "cached")
+        XCTAssertEqual(tokenizer.decode(decomposed).unicodeScalars.map(\.value), [0x6E, 0x61, 0x69, 0x308, 0x76, 0x65])
+    }
+
     func testTokenizeGivesTokenStrings() throws {
         let bpe = try Fixtures.tokenizer("bpe")
         let text = "The movie was great!"
