@@ -26,6 +26,8 @@ func makeDecoder(_ node: JSONNode) throws(TokenizerError) -> (any TokenDecoder)?
         }
         return StripDecoder(content: scalar, start: try node["start"].int(), stop: try node["stop"].int())
     case "Replace": return ReplaceDecoder(replace: try ReplaceNormalizer(node))
+    case "WordPiece":
+        return WordPieceDecoder(prefix: try node["prefix"].optionalString() ?? "##", cleanup: try node["cleanup"].bool(default: true))
     case let other: throw .unsupportedComponent(component: "decoder", type: other)
     }
 }

@@ -18,6 +18,7 @@ func makeModel(_ node: JSONNode) throws(TokenizerError) -> any TokenizationModel
     switch type {
     case "BPE": return try BPEModel(node)
     case "Unigram": return try UnigramModel(node)
+    case "WordPiece": return try WordPieceModel(node)
     case "": throw .missingField(path: node["type"].path)
     default: throw .unsupportedComponent(component: "model", type: type)
     }

@@ -29,6 +29,7 @@ func makeNormalizer(_ node: JSONNode) throws(TokenizerError) -> (any Normalizer)
     case "Prepend": return PrependNormalizer(prefix: Array(try node["prepend"].string().unicodeScalars))
     case "Replace": return try ReplaceNormalizer(node)
     case "Precompiled": return try PrecompiledNormalizer(node)
+    case "BertNormalizer": return try BertNormalizer(node)
     case let other: throw .unsupportedComponent(component: "normalizer", type: other)
     }
 }

@@ -29,6 +29,8 @@ func makePreTokenizer(_ node: JSONNode) throws(TokenizerError) -> (any PreTokeni
     case "WhitespaceSplit": return WhitespaceSplitPreTokenizer()
     case "Whitespace": return WhitespacePreTokenizer()
     case "BertPreTokenizer": return BertPreTokenizer()
+    case "Split": return try SplitPreTokenizer(node)
+    case "Digits": return DigitsPreTokenizer(individualDigits: try node["individual_digits"].bool(default: false))
     case let other: throw .unsupportedComponent(component: "pre_tokenizer", type: other)
     }
 }

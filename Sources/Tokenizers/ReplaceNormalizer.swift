@@ -32,7 +32,7 @@ struct ReplaceNormalizer: Normalizer {
     func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         switch pattern {
         case let .literal(needle):
-            return Self.replaceLiteral(needle, in: text, with: content)
+            return replacingAll(needle, in: text, with: content)
         case let .regex(regex):
             var view = String.UnicodeScalarView()
             view.append(contentsOf: text)
@@ -40,24 +40,5 @@ struct ReplaceNormalizer: Normalizer {
             replacement.append(contentsOf: content)
             return Array(String(view).replacing(regex, with: String(replacement)).unicodeScalars)
         }
-    }
-
-    private static func replaceLiteral(
-        _ needle: [Unicode.Scalar], in text: [Unicode.Scalar], with content: [Unicode.Scalar]
-    ) -> [Unicode.Scalar] {
-        guard !needle.isEmpty, text.count >= needle.count else { return text }
-        var out: [Unicode.Scalar] = []
-        out.reserveCapacity(text.count)
-        var i = 0
-        while i < text.count {
-            if text[i] == needle[0], i + needle.count <= text.count, text[i..<(i + needle.count)].elementsEqual(needle) {
-                out.append(contentsOf: content)
-                i += needle.count
-            } else {
-                out.append(text[i])
-                i += 1
-            }
-        }
-        return out
     }
 }

@@ -40,21 +40,27 @@ final class ErrorTests: XCTestCase {
     }
 
     func testUnknownModelType() {
-        XCTAssertEqual(loadError(#"{"model": {"type": "WordPiece", "vocab": {}}}"#),
-                       .unsupportedComponent(component: "model", type: "WordPiece"))
+        XCTAssertEqual(loadError(#"{"model": {"type": "WordLevel", "vocab": {}}}"#),
+                       .unsupportedComponent(component: "model", type: "WordLevel"))
         XCTAssertEqual(loadError(#"{"model": {"type": "Bogus"}}"#),
                        .unsupportedComponent(component: "model", type: "Bogus"))
+        // A WordPiece vocabulary without its unknown token cannot represent unknown words.
+        XCTAssertEqual(loadError(#"{"model": {"type": "WordPiece", "vocab": {"a": 0}}}"#),
+                       .unknownToken("[UNK]", context: "model.unk_token"))
     }
 
     func testUnsupportedComponents() throws {
-        XCTAssertEqual(loadError(try editedBPE { $0["normalizer"] = ["type": "BertNormalizer"] }),
-                       .unsupportedComponent(component: "normalizer", type: "BertNormalizer"))
-        XCTAssertEqual(loadError(try editedBPE { $0["pre_tokenizer"] = ["type": "Digits"] }),
-                       .unsupportedComponent(component: "pre_tokenizer", type: "Digits"))
+        XCTAssertEqual(loadError(try editedBPE { $0["normalizer"] = ["type": "ByteLevel"] }),
+                       .unsupportedComponent(component: "normalizer", type: "ByteLevel"))
+        XCTAssertEqual(loadError(try editedBPE { $0["pre_tokenizer"] = ["type": "UnicodeScripts"] }),
+                       .unsupportedComponent(component: "pre_tokenizer", type: "UnicodeScripts"))
         XCTAssertEqual(loadError(try editedBPE { $0["post_processor"] = ["type": "Nope"] }),
                        .unsupportedComponent(component: "post_processor", type: "Nope"))
-        XCTAssertEqual(loadError(try editedBPE { $0["decoder"] = ["type": "WordPiece"] }),
-                       .unsupportedComponent(component: "decoder", type: "WordPiece"))
+        XCTAssertEqual(loadError(try editedBPE { $0["decoder"] = ["type": "CTC"] }),
+                       .unsupportedComponent(component: "decoder", type: "CTC"))
+        // A Split with a behaviour Hugging Face does not have.
+        XCTAssertEqual(loadError(try editedBPE { $0["pre_tokenizer"] = ["type": "Split", "pattern": ["String": "-"], "behavior": "Sideways"] }),
+                       .invalidField(path: "pre_tokenizer.behavior", reason: "unknown split behavior 'Sideways'"))
     }
 
     func testWrongFieldTypes() throws {
