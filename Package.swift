@@ -30,6 +30,8 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         .library(name: "TensorKernels", targets: ["TensorKernels"]),
         .library(name: "BART", targets: ["BART"]),
+        .library(name: "T5", targets: ["T5"]),
+        .library(name: "Seq2Seq", targets: ["Seq2Seq"]),
         .library(name: "Generation", targets: ["Generation"]),
         .library(name: "BARTBench", targets: ["BARTBench"]),
     ],
@@ -164,7 +166,7 @@ let package = Package(
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
                 "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench", "Tokenizers",
-                "PrismEval", "PrismGrounding", "PrismSecurity", "PrismTeacherService", "PrismGateway",
+                "PrismEval", "PrismGrounding", "PrismSecurity", "PrismTeacherService", "PrismGateway", "PrismTeacherT5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -222,9 +224,17 @@ let package = Package(
             linkerSettings: [.linkedLibrary("m")]
         ),
         // BART encoder–decoder (HF BartForConditionalGeneration semantics) with user embeddings.
-        .target(name: "BART", dependencies: ["SafeTensors", "TensorKernels"]),
-        // Greedy, beam search, sampling and batched generation over BART.
-        .target(name: "Generation", dependencies: ["BART", "TensorKernels"]),
+        // The model protocol generation runs on (encode once, step the decoder with a cache), the encoder
+        // output and the generation defaults a model folder carries.
+        .target(name: "Seq2Seq"),
+        .target(name: "BART", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),
+        // T5 / FLAN-T5 encoder–decoder (HF T5ForConditionalGeneration semantics): the teacher's architecture.
+        .target(name: "T5", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),
+        .testTarget(name: "T5Tests", dependencies: ["T5", "Generation", "Tokenizers", "SafeTensors", "PrismTeacherT5", "PrismTeacher", "PrismWire"]),
+        // A teacher backend that runs a T5 / FLAN-T5 folder in-process on its own thread.
+        .target(name: "PrismTeacherT5", dependencies: ["PrismTeacher", "PrismWire", "T5", "Generation", "Tokenizers", "ZeroMQ"]),
+        // Greedy, beam search, sampling and batched generation over any Seq2SeqModel (BART, T5).
+        .target(name: "Generation", dependencies: ["Seq2Seq", "TensorKernels"]),
         // `prism bench bart`: BART-base sized random model, latency/throughput/RSS.
         .target(name: "BARTBench", dependencies: ["BART", "Generation", "TensorKernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

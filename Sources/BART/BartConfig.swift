@@ -88,26 +88,3 @@ public struct BartConfig: Sendable, Equatable {
         }
     }
 }
-
-/// Generation settings a model folder may carry (HF `GenerationConfig` defaults when absent).
-public struct GenerationDefaults: Sendable, Equatable {
-    public var numBeams: Int = 1
-    /// Maximum total decoder length, counting the decoder start token (HF `max_length`).
-    public var maxLength: Int = 20
-    /// Minimum total decoder length, counting the decoder start token (HF `min_length`).
-    public var minLength: Int = 0
-    public var noRepeatNgramSize: Int = 0
-    public var lengthPenalty: Double = 1.0
-    public var earlyStopping: EarlyStopping = .heuristic
-
-    public init() {}
-}
-
-/// HF's `early_stopping`: `true` stops a beam search once `num_beams` hypotheses are finished;
-/// `false` (the heuristic) stops when no running beam can beat the worst finished one at the current
-/// length; `"never"` only when none can at the maximum length.
-public enum EarlyStopping: Sendable, Equatable {
-    case stopEarly
-    case heuristic
-    case never
-}

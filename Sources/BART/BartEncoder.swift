@@ -1,28 +1,5 @@
 import TensorKernels
 
-/// Encoder hidden states for a right-padded batch.
-public struct EncoderOutput: Sendable {
-    /// Number of sequences.
-    public let batch: Int
-    /// Padded length (the longest sequence).
-    public let length: Int
-    /// Unpadded length of each sequence.
-    public let lengths: [Int]
-    /// `[batch, length, d_model]`; rows past a sequence's length are the (unused) padded positions.
-    public let hidden: [Float]
-    /// `[batch, length]`, 1 = real token, 0 = padding.
-    public let mask: [UInt8]
-    /// Per sequence: true when no user vector was found (unknown or missing user; zeros were added).
-    public let coldStart: [Bool]
-    public let dModel: Int
-
-    /// The hidden state of sequence `b` at position `i`.
-    public func state(_ b: Int, _ i: Int) -> ArraySlice<Float> {
-        let start = (b * length + i) * dModel
-        return hidden[start..<(start + dModel)]
-    }
-}
-
 extension BartModel {
     /// Runs the encoder on a batch of token sequences (right-padded with `pad_token_id` and masked),
     /// adding each sequence's user vector as documented on `BartModel`. `users[b]` may be nil or unknown:

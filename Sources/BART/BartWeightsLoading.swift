@@ -3,42 +3,25 @@ import SafeTensors
 import TensorKernels
 
 /// Where weights come from: one `model.safetensors`, or the shards listed in
-/// `model.safetensors.index.json`.
+/// `model.safetensors.index.json` (`SafeTensorsFolder`), with its errors as `BartError`s.
 struct WeightSource {
-    let files: [SafeTensorsFile]
+    let folder: SafeTensorsFolder
 
-    init(folder: String) throws {
-        let single = folder + "/model.safetensors"
-        let index = folder + "/model.safetensors.index.json"
-        let fm = FileManager.default
-        if fm.fileExists(atPath: single) {
-            files = [try Self.open(single)]
-        } else if fm.fileExists(atPath: index) {
-            let json = try readJSONObject(index)
-            guard let map = json["weight_map"] as? [String: Any] else {
-                throw BartError.badConfig(path: index, detail: "no weight_map")
-            }
-            let shards = Set(map.values.compactMap { $0 as? String }).sorted()
-            files = try shards.map { try Self.open(folder + "/" + $0) }
-        } else {
-            throw BartError.missingFile(path: single)
-        }
-    }
-
-    private static func open(_ path: String) throws -> SafeTensorsFile {
+    init(folder path: String) throws {
         do {
-            return try SafeTensorsFile(path: path)
+            folder = try SafeTensorsFolder(folder: path)
+        } catch SafeTensorsError.missingWeights {
+            throw BartError.missingFile(path: path + "/model.safetensors")
         } catch let error as SafeTensorsError {
             throw BartError.weights(error)
         }
     }
 
-    func contains(_ name: String) -> Bool { files.contains { $0.contains(name) } }
+    func contains(_ name: String) -> Bool { folder.contains(name) }
 
     func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         do {
-            for file in files where file.contains(name) { return try file.floats(name, shape: shape) }
-            throw SafeTensorsError.missingTensor(name: name)
+            return try folder.floats(name, shape)
         } catch let error as SafeTensorsError {
             throw BartError.weights(error)
         }

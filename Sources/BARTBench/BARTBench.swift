@@ -56,7 +56,7 @@ public enum BARTBench {
         log("building random weights: vocab \(c.vocabSize), d_model \(c.dModel), layers \(c.encoderLayers)+\(c.decoderLayers), heads \(c.encoderAttentionHeads), ffn \(c.encoderFFNDim)")
         let weights = try BartWeights.random(config: c, seed: options.seed)
         let model = try BartModel(config: c, weights: weights, blasThreads: options.threads)
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         let profile = BartProfile()
         model.profile = profile
         model.screenedGreedyArgmax = options.screenedArgmax

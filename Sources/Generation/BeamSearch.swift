@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import BART
+import Seq2Seq
 import TensorKernels
 
 /// Beam search with the semantics of `transformers`' `_beam_search` (v5), per batch item:
@@ -23,8 +23,8 @@ import TensorKernels
 ///   every candidate hit a stopping condition.
 ///
 /// Scores are kept in `Float` like PyTorch's float32 tensors, so the `-1e9` sentinels round the same way.
-struct BeamSearch {
-    let model: BartModel
+struct BeamSearch<Model: Seq2SeqModel> {
+    let model: Model
     let config: GenerationConfig
     let batch: Int
     let beams: Int
@@ -58,14 +58,14 @@ struct BeamSearch {
     var feed: [Int]
     var sources: [Int]
 
-    init(model: BartModel, config: GenerationConfig, batch: Int, constraints: [EntityConstraints?] = []) {
+    init(model: Model, config: GenerationConfig, batch: Int, constraints: [EntityConstraints?] = []) {
         self.constraints = constraints.count == batch ? constraints : [EntityConstraints?](repeating: nil, count: batch)
         self.model = model
         self.config = config
         self.batch = batch
         beams = config.numBeams
         candidates = 2 * config.numBeams
-        vocab = model.config.vocabSize
+        vocab = model.vocabSize
         maxLength = config.effectiveMaxLength
         processors = LogitsProcessors(config)
         let rows = batch * beams

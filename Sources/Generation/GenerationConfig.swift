@@ -1,4 +1,4 @@
-import BART
+import Seq2Seq
 
 /// How to generate: the subset of HF's `GenerationConfig` that Prism uses, with HF's meanings.
 ///
@@ -37,19 +37,22 @@ public struct GenerationConfig: Sendable, Equatable {
 
     /// The model's defaults: special ids from its config, generation settings from
     /// `config.json`/`generation_config.json`.
-    public init(model config: BartConfig) {
-        let g = config.generation
+    public init(model config: some Seq2SeqConfiguration) {
+        self.init(tokens: config.decoderTokens, defaults: config.generationDefaults)
+    }
+
+    public init(tokens: DecoderTokens, defaults g: GenerationDefaults) {
         maxLength = g.maxLength
         minLength = g.minLength
         numBeams = g.numBeams
         lengthPenalty = g.lengthPenalty
         earlyStopping = g.earlyStopping
         noRepeatNgramSize = g.noRepeatNgramSize
-        forcedBOSTokenId = config.forcedBOSTokenId
-        forcedEOSTokenId = config.forcedEOSTokenId
-        eosTokenId = config.eosTokenId
-        padTokenId = config.padTokenId
-        decoderStartTokenId = config.decoderStartTokenId
+        forcedBOSTokenId = tokens.forcedBOSTokenId
+        forcedEOSTokenId = tokens.forcedEOSTokenId
+        eosTokenId = tokens.eosTokenId
+        padTokenId = tokens.padTokenId
+        decoderStartTokenId = tokens.decoderStartTokenId
     }
 
     /// The effective maximum decoder length (start token included).
@@ -67,7 +70,7 @@ public struct GenerationConfig: Sendable, Equatable {
         if numBeams > 1 && eosTokenId == nil { throw bad("beam search needs an eos token id") }
         for case let id? in [forcedBOSTokenId, forcedEOSTokenId, eosTokenId, Optional(padTokenId), Optional(decoderStartTokenId)]
         where id < 0 || id >= vocabSize {
-            throw BartError.tokenOutOfRange(id: id, vocabSize: vocabSize)
+            throw GenerationError.tokenOutOfRange(id: id, vocabSize: vocabSize)
         }
     }
 }

@@ -1,18 +1,19 @@
-import BART
+import Dispatch
+import Seq2Seq
 import TensorKernels
 
-/// Generates explanations with a `BartModel`: greedy, seeded sampling or beam search, for one request or
+/// Generates with any `Seq2SeqModel` (BART, T5): greedy, seeded sampling or beam search, for one request or
 /// a batch (encoder inputs right-padded and masked; unfinished rows decode in lockstep).
 ///
-/// Matches `transformers`' `generate` for BART: decoding starts from `decoder_start_token_id`, processors run
+/// Matches `transformers`' `generate` for encoder–decoders: decoding starts from `decoder_start_token_id`, processors run
 /// in HF's order (no-repeat n-gram, min length, min new tokens, forced BOS, forced EOS), finished rows are
 /// padded, and beam search follows HF's finishing rules (see `BeamSearch`).
 ///
 /// Like the model it wraps, a generator is **not thread-safe**: use it from the model's thread only.
-public final class BartGenerator {
-    public let model: BartModel
+public final class Seq2SeqGenerator<Model: Seq2SeqModel> {
+    public let model: Model
 
-    public init(model: BartModel) {
+    public init(model: Model) {
         self.model = model
     }
 
@@ -48,10 +49,10 @@ public final class BartGenerator {
 
     /// Validates the settings and encodes the batch.
     private func encode(_ requests: [GenerationRequest], config: GenerationConfig) throws -> EncoderOutput {
-        try config.validate(vocabSize: model.config.vocabSize)
+        try config.validate(vocabSize: model.vocabSize)
         let maxLength = config.effectiveMaxLength
-        if maxLength - 1 > model.config.maxPositionEmbeddings {
-            throw BartError.inputTooLong(length: maxLength - 1, maximum: model.config.maxPositionEmbeddings)
+        if let positions = model.maxDecoderLength, maxLength - 1 > positions {
+            throw GenerationError.outputTooLong(length: maxLength - 1, maximum: positions)
         }
         return try model.encode(requests.map(\.inputIds), users: requests.map(\.userId))
     }
@@ -70,7 +71,7 @@ public final class BartGenerator {
         _ encoder: EncoderOutput, config: GenerationConfig, seeds: [UInt64], constraints: [EntityConstraints?]
     ) throws -> [GenerationResult] {
         let rows = encoder.batch
-        let vocab = model.config.vocabSize
+        let vocab = model.vocabSize
         let maxLength = config.effectiveMaxLength
         let processors = LogitsProcessors(config)
         let sampler = config.doSample ? Sampler(vocab: vocab, config: config) : nil
@@ -78,7 +79,7 @@ public final class BartGenerator {
         try model.beginDecoding(encoder, rowsPerItem: 1, maxSteps: maxLength - 1)
         // Greedy rows pick their tokens through the int8-screened exact argmax (see `ScreenedArgmax`) while
         // there are at most `screenedMaxRows` of them (a large batch, until enough rows have finished).
-        let screenable = sampler == nil && model.screenedGreedyArgmax
+        let screenedRows = sampler == nil ? model.screenedArgmaxRows : 0
 
         // All scratch for the loop is allocated here, once.
         var history = [Int](repeating: config.padTokenId, count: rows * maxLength)
@@ -92,13 +93,13 @@ public final class BartGenerator {
         var length = 1
         while length < maxLength && !active.isEmpty {
             let count = active.count
-            let screened = screenable && count <= BartModel.screenedMaxRows
+            let screened = count <= screenedRows
             if screened { model.prepareScreenedArgmax() }
             let logits = try feed.withUnsafeBufferPointer {
                 let tokens = UnsafeBufferPointer(rebasing: $0[0..<count])
                 return try screened ? model.decodeStepScreened(tokens) : model.decodeStep(tokens)
             }
-            let pickStart = model.profile == nil ? 0 : BartProfile.now()
+            let pickStart = DispatchTime.now().uptimeNanoseconds
             var kept = 0
             history.withUnsafeMutableBufferPointer { h in
                 for i in 0..<count {
@@ -122,7 +123,7 @@ public final class BartGenerator {
                     }
                 }
             }
-            model.profile?.add(.argmaxProcessors, BartProfile.now() &- pickStart)
+            model.recordPicking(nanoseconds: DispatchTime.now().uptimeNanoseconds &- pickStart)
             length += 1
             if kept < count && kept > 0 && length < maxLength {
                 try keep.withUnsafeBufferPointer { try model.retainRows(UnsafeBufferPointer(rebasing: $0[0..<kept])) }

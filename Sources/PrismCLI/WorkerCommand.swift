@@ -7,6 +7,7 @@ import PrismGrounding
 import PrismTeacher
 import PrismTeacherService
 import PrismTeacherOpenAI
+import PrismTeacherT5
 import PrismTelemetry
 import PrismWire
 import PrismWorker
@@ -22,18 +23,20 @@ struct WorkerCommand: AsyncParsableCommand {
     var broker = "tcp://127.0.0.1:5556"
     @Option(help: "The service name to register.") var service = "echo"
     @Option(help: "The handler: echo, sleep, teacher, explain (default: from the service name — teacher, prism.explain…, sleep — else echo).") var handler: String?
-    @Option(help: "For --handler explain: the exported student folder (config.json, model.safetensors, tokenizer.json, ...).")
+    @Option(help: "For --handler explain: the exported student folder (config.json, model.safetensors, tokenizer.json, ...); for --teacher t5: the T5 folder.")
     var model: String?
     @Option(help: "For --handler explain: catalog.jsonl to resolve item ids (from `prism data prepare`).") var catalog: String?
-    @Option(help: "For --handler explain: BLAS threads of the inference thread.") var blasThreads = 1
+    @Option(help: "For --handler explain and --teacher t5: BLAS threads of the model thread.") var blasThreads = 1
     @Flag(inversion: .prefixedNo, help: "For --handler explain: check every explanation against its request's facts; a failed one is decoded again with beam search, then answered by the rule oracle (the reply says which).")
     var groundingGuard = true
     @Option(help: "For --handler explain: beam-search hypotheses the guard tries after a failed explanation (0: straight to the rule oracle).")
     var guardBeams = 4
     @Flag(inversion: .prefixedNo, help: "For --handler explain: a student trained with grounding marks decodes every entity span under a trie of the names its request allows (GROUNDING.md); requests may opt out with `unconstrained`.")
     var constraints = true
-    @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server).")
+    @Option(help: "For --handler teacher: rule (the grounded rule oracle, not an LLM), sleep (rule text after --sleep-ms per prompt), openai (an OpenAI-compatible server), t5 (a T5 / FLAN-T5 folder run in this process: --model DIR).")
     var teacher = "rule"
+    @Option(help: "For --teacher t5: prompts generated together in one batch.") var teacherBatch = 8
+    @Option(help: "For --teacher t5: prompt tokens kept (longer prompts are cut).") var maxInputTokens = 512
     @Option(help: "For --teacher rule: what chooses each explanation's wording: sample (varies by sample, the same for every user) or user (each user keeps one voice: a teacher whose text depends on who asks, for measuring personalization).")
     var oracleStyle = "sample"
     @Option(help: "For --teacher openai: the API base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama).") var baseURL = "http://127.0.0.1:8000/v1"
@@ -73,6 +76,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "prism.worker")
         let chosen: any RequestHandler
         var openAI: OpenAITeacher?
+        var t5Teacher: T5Teacher?
         var inference: InferenceThread?
         let defaultHandler = Self.defaultHandler(service: service)
         switch handler ?? defaultHandler {
@@ -102,7 +106,14 @@ struct WorkerCommand: AsyncParsableCommand {
                 }
                 openAI = backend
                 chosen = TeacherHandler(backend: backend)
-            default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep, openai)")
+            case "t5":
+                guard let model else { throw ValidationError("--teacher t5 needs --model DIR (a T5 folder with tokenizer.json)") }
+                let backend = try await T5Teacher(folder: model, batchSize: teacherBatch, maxInputTokens: maxInputTokens,
+                                                  blasThreads: blasThreads)
+                logger.info("T5 teacher loaded", metadata: ["model": "\(model)", "teacher_id": "\(backend.teacherID)"])
+                t5Teacher = backend
+                chosen = TeacherHandler(backend: backend)
+            default: throw ValidationError("unknown teacher '\(teacher)' (rule, sleep, openai, t5)")
             }
         case "explain":
             guard let model else { throw ValidationError("--handler explain needs --model DIR") }
@@ -143,10 +154,12 @@ struct WorkerCommand: AsyncParsableCommand {
             try await group.run()
         } catch {
             await openAI?.shutdown()
+            await t5Teacher?.shutdown()
             await inference?.close()
             throw error
         }
         await openAI?.shutdown()
+        await t5Teacher?.shutdown()
         await inference?.close()
     }
 }

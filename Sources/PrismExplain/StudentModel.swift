@@ -115,7 +115,7 @@ public final class StudentModel {
     public let manifest: StudentManifest
     public let modelID: String
     let tokenizer: Tokenizer
-    let generator: BartGenerator
+    let generator: Seq2SeqGenerator<BartModel>
     let renderer: StudentInputRenderer
     /// The input length in tokens. When even `History: (none)` and the item do not fit, the ids are
     /// cut to it keeping `</s>` (`ids[:n-1] + [</s>]`), exactly as training does.
@@ -147,7 +147,7 @@ public final class StudentModel {
             throw broken("tokenizer.json: \(error)")
         }
         do {
-            generator = BartGenerator(model: try BartModel.load(folder: folder, blasThreads: blasThreads))
+            generator = Seq2SeqGenerator(model: try BartModel.load(folder: folder, blasThreads: blasThreads))
         } catch {
             throw broken("\(error)")
         }

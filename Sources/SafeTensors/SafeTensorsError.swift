@@ -16,6 +16,10 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
     /// Writing a file failed.
     case cannotWrite(path: String, detail: String)
+    /// A model folder has neither `model.safetensors` nor `model.safetensors.index.json`.
+    case missingWeights(folder: String)
+    /// `model.safetensors.index.json` is not a valid index.
+    case badIndex(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -33,6 +37,10 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             return "safetensors: tensor \(name) has shape \(actual), expected \(expected)"
         case let .cannotWrite(path, detail):
             return "safetensors: cannot write \(path): \(detail)"
+        case let .missingWeights(folder):
+            return "safetensors: \(folder) has no model.safetensors nor model.safetensors.index.json"
+        case let .badIndex(path, detail):
+            return "safetensors: bad index \(path): \(detail)"
         }
     }
 }

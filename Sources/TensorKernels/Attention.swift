@@ -12,6 +12,8 @@ public enum Attention {
     ///   - q: `[queryLength × ld]`; `k`, `v`: `[keyLength × ld]`.
     ///   - keyMask: `keyLength` bytes, nonzero = attend; `nil` = all keys visible.
     ///   - causal: query `i` sees keys `0...i` only.
+    ///   - bias: added to the scores before the softmax (T5's relative position bias), `[heads][queryLength][keyLength]`;
+    ///     nil = none.
     ///   - threads: with more than one, the heads are split into that many groups run at once, each with
     ///     single-threaded BLAS (the per-head products are small, and softmax is not BLAS work).
     ///   - scores: scratch of at least `scoresCapacity(...)` floats.
@@ -19,13 +21,13 @@ public enum Attention {
     public static func full(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
         queryLength: Int, keyLength: Int, heads: Int, headDim: Int, scale: Float,
-        keyMask: UnsafePointer<UInt8>?, causal: Bool, threads: Int = 1,
+        keyMask: UnsafePointer<UInt8>?, causal: Bool, bias: UnsafePointer<Float>? = nil, threads: Int = 1,
         scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, ldOut: Int
     ) {
         let parts = min(threads, heads)
         let head = Head(
             q: q, k: k, v: v, ld: ld, queryLength: queryLength, keyLength: keyLength, headDim: headDim,
-            scale: scale, keyMask: keyMask, causal: causal, out: out, ldOut: ldOut)
+            scale: scale, keyMask: keyMask, causal: causal, bias: bias, out: out, ldOut: ldOut)
         if parts <= 1 {
             for h in 0..<heads { head.run(h, scores: scores) }
             return
@@ -54,6 +56,7 @@ public enum Attention {
         let scale: Float
         let keyMask: UnsafePointer<UInt8>?
         let causal: Bool
+        let bias: UnsafePointer<Float>?
         let out: UnsafeMutablePointer<Float>
         let ldOut: Int
 
@@ -64,6 +67,10 @@ public enum Attention {
                 a: q + offset, lda: ld, b: k + offset, ldb: ld, c: scores, ldc: keyLength)
             for i in 0..<queryLength {
                 let row = scores + i * keyLength
+                if let bias {
+                    let b = bias + (h * queryLength + i) * keyLength
+                    for j in 0..<keyLength { row[j] += b[j] }
+                }
                 if let keyMask {
                     for j in 0..<keyLength where keyMask[j] == 0 { row[j] = -.infinity }
                 }
@@ -87,12 +94,15 @@ public enum Attention {
     ///     (`headStride = capacity · headDim`, `rowStride = headDim`); cross-attention keys are the projection
     ///     output `[position][heads · headDim]` (`headStride = headDim`, `rowStride = heads · headDim`).
     ///   - keyMask: `length` bytes, nonzero = attend; `nil` = all visible.
+    ///   - bias: added to head `h`'s scores before the softmax, `length` floats at `bias + h · biasHeadStride`
+    ///     (T5's relative position bias); nil = none.
     ///   - scores: scratch of at least `length` floats.
     ///   - out: `heads · headDim` floats.
     public static func cached(
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         headStride: Int, rowStride: Int, length: Int, heads: Int, headDim: Int, scale: Float,
-        keyMask: UnsafePointer<UInt8>?, scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+        keyMask: UnsafePointer<UInt8>?, bias: UnsafePointer<Float>? = nil, biasHeadStride: Int = 0,
+        scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
     ) {
         let small = length * headDim <= 4096 && headDim % 8 == 0
         for h in 0..<heads {
@@ -114,6 +124,10 @@ public enum Attention {
                 }
             } else {
                 BLAS.gemv(m: length, n: headDim, alpha: scale, a: kh, lda: rowStride, x: qh, y: scores)
+            }
+            if let bias {
+                let b = bias + h * biasHeadStride
+                for j in 0..<length { scores[j] += b[j] }
             }
             if let keyMask {
                 for j in 0..<length where keyMask[j] == 0 { scores[j] = -.infinity }

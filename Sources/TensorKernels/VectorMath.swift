@@ -109,6 +109,26 @@ public enum VectorMath {
         }
     }
 
+    /// `x[i] *= y[i]` (T5's gated feed-forward).
+    @inlinable
+    public static func multiply(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            x.store8(x.load8(i) * y.load8(i), i)
+            i += 8
+        }
+        while i < count {
+            x[i] *= y[i]
+            i += 1
+        }
+    }
+
+    /// `x[i] *= s`.
+    @inlinable
+    public static func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count: Int) {
+        for i in 0..<count { x[i] *= s }
+    }
+
     /// Largest value of `count ≥ 1` floats.
     @inlinable
     public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {

@@ -81,12 +81,12 @@ final class EntityConstraintTests: XCTestCase {
 
     func testUnconstrainedOutputBreaksTheRules() throws {
         // The check below can fail: the same model without constraints writes free text in its spans.
-        let free = try BartGenerator(model: Self.model).generate(requests(constrained: false), config: config())
+        let free = try Seq2SeqGenerator(model: Self.model).generate(requests(constrained: false), config: config())
         XCTAssertGreaterThan(free.filter { !Self.violations($0.tokens).isEmpty }.count, 2)
     }
 
     func testGreedyBatchedAndAloneHonourTheConstraints() throws {
-        let generator = BartGenerator(model: Self.model)
+        let generator = Seq2SeqGenerator(model: Self.model)
         let batch = try generator.generate(requests(constrained: true), config: config())
         var spans = 0
         for (k, result) in batch.enumerated() {
@@ -103,7 +103,7 @@ final class EntityConstraintTests: XCTestCase {
     }
 
     func testMixedBatchConstrainsOnlyItsConstrainedRows() throws {
-        let generator = BartGenerator(model: Self.model)
+        let generator = Seq2SeqGenerator(model: Self.model)
         var mixed = requests(constrained: true)
         for k in stride(from: 1, to: mixed.count, by: 2) { mixed[k].constraints = nil }
         let free = try generator.generate(requests(constrained: false), config: config())
@@ -113,7 +113,7 @@ final class EntityConstraintTests: XCTestCase {
     }
 
     func testBeamSearchHypothesesHonourTheConstraints() throws {
-        let generator = BartGenerator(model: Self.model)
+        let generator = Seq2SeqGenerator(model: Self.model)
         let beams = try generator.generateBeams(requests(constrained: true), config: config(beams: 4))
         for (k, hypotheses) in beams.enumerated() {
             XCTAssertFalse(hypotheses.isEmpty)
@@ -124,7 +124,7 @@ final class EntityConstraintTests: XCTestCase {
     }
 
     func testSampledSequencesHonourTheConstraints() throws {
-        let generator = BartGenerator(model: Self.model)
+        let generator = Seq2SeqGenerator(model: Self.model)
         var c = config()
         c.doSample = true
         c.temperature = 1.5
@@ -154,7 +154,7 @@ final class EntityConstraintTests: XCTestCase {
                 var sampled = c
                 sampled.doSample = seed > 0
                 sampled.seed = seed
-                let tokens = try BartGenerator(model: Self.model).generate(
+                let tokens = try Seq2SeqGenerator(model: Self.model).generate(
                     GenerationRequest(inputIds: input, constraints: constraints), config: sampled).tokens
                 var spans: [[Int]] = [], open: Int?, current: [Int] = [], lastText: Int?
                 for t in tokens.dropFirst() {

@@ -57,7 +57,7 @@ final class GoldenTests: XCTestCase {
             let inputs = intRows(c["inputs"])
             let who = users(c["users"])
             let requests = zip(inputs, who).map { GenerationRequest(inputIds: $0, userId: $1) }
-            let results = try BartGenerator(model: model).generate(requests, config: config)
+            let results = try Seq2SeqGenerator(model: model).generate(requests, config: config)
             XCTAssertEqual(
                 padded(results, pad: model.config.padTokenId), intRows(c["sequences"]),
                 "generate case \(n) \(c["kwargs"] ?? "")")

@@ -50,7 +50,7 @@ final class RetainRowsTests: XCTestCase {
     /// finished row mid-way and every request still gets what it gets alone.
     func testBatchWithRowsFinishingEarlyEqualsSingle() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var config = GenerationConfig(model: model.config)
         config.numBeams = 1
         config.noRepeatNgramSize = 0

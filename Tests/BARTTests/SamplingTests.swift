@@ -14,7 +14,7 @@ final class SamplingTests: XCTestCase {
 
     func testTopKOneEqualsGreedy() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         let requests = [GenerationRequest(inputIds: [0, 31, 45, 99, 12, 2]), GenerationRequest(inputIds: [0, 7, 8, 2])]
         let greedy = try generator.generate(requests, config: config(model))
         var sampled = config(model)
@@ -33,7 +33,7 @@ final class SamplingTests: XCTestCase {
 
     func testSeededSamplingIsDeterministicAndVaries() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var c = config(model)
         c.doSample = true
         c.temperature = 3
@@ -56,7 +56,7 @@ final class SamplingTests: XCTestCase {
 
     func testSampledTokensStayInsideTopK() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var c = config(model)
         c.doSample = true
         c.temperature = 5
@@ -88,7 +88,7 @@ final class SamplingTests: XCTestCase {
 
     func testInvalidGenerationSettings() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var c = config(model)
         c.doSample = true
         c.numBeams = 2
@@ -101,7 +101,7 @@ final class SamplingTests: XCTestCase {
         c = config(model)
         c.maxLength = 100
         XCTAssertThrowsError(try generator.generate(GenerationRequest(inputIds: [0, 2]), config: c)) { error in
-            XCTAssertEqual(error as? BartError, .inputTooLong(length: 99, maximum: 64))
+            XCTAssertEqual(error as? GenerationError, .outputTooLong(length: 99, maximum: 64))
         }
     }
 }

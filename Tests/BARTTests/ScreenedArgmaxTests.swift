@@ -10,7 +10,7 @@ final class ScreenedArgmaxTests: XCTestCase {
             vocabSize: 3000, dModel: 64, encoderLayers: 1, decoderLayers: 2, encoderAttentionHeads: 4,
             decoderAttentionHeads: 4, encoderFFNDim: 128, decoderFFNDim: 128, maxPositionEmbeddings: 128)
         let model = try BartModel(config: config, weights: try BartWeights.random(config: config, seed: 7))
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var generation = GenerationConfig(model: config)
         generation.numBeams = 1
         generation.maxNewTokens = 30
@@ -43,7 +43,7 @@ final class ScreenedArgmaxTests: XCTestCase {
         }
         weights.lmHead = try Linear(weight: head, bias: weights.lmHead.bias, inFeatures: d, outFeatures: config.vocabSize)
         let model = try BartModel(config: config, weights: weights)
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var generation = GenerationConfig(model: config)
         generation.numBeams = 1
         generation.maxNewTokens = 24

@@ -39,7 +39,7 @@ final class UserAndBatchTests: XCTestCase {
 
     func testModelWithoutUsersIsAlwaysColdStart() throws {
         let model = try Fixtures.model("tiny-f16")
-        let result = try BartGenerator(model: model).generate(
+        let result = try Seq2SeqGenerator(model: model).generate(
             GenerationRequest(inputIds: input, userId: "alice"), config: GenerationConfig(model: model.config))
         XCTAssertTrue(result.coldStart)
     }
@@ -68,7 +68,7 @@ final class UserAndBatchTests: XCTestCase {
 
     func testBatchedGreedyEqualsSingle() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var config = GenerationConfig(model: model.config)
         config.numBeams = 1
         config.noRepeatNgramSize = 0
@@ -89,7 +89,7 @@ final class UserAndBatchTests: XCTestCase {
 
     func testBatchedBeamSearchEqualsSingle() throws {
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var config = GenerationConfig(model: model.config)
         config.numBeams = 3
         config.maxLength = 14
@@ -110,7 +110,7 @@ final class UserAndBatchTests: XCTestCase {
     func testTwoThreadsDecodeLikeOne() throws {
         let model = try Fixtures.model("tiny")
         defer { BLAS.setThreads(1) }
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var config = GenerationConfig(model: model.config)
         config.numBeams = 3
         config.maxLength = 14
@@ -132,7 +132,7 @@ final class UserAndBatchTests: XCTestCase {
     func testDecoderStateIsReusedAcrossRequests() throws {
         // Large then small request through the same model: results must not depend on old scratch.
         let model = try Fixtures.model("tiny")
-        let generator = BartGenerator(model: model)
+        let generator = Seq2SeqGenerator(model: model)
         var config = GenerationConfig(model: model.config)
         config.numBeams = 1
         config.maxLength = 12

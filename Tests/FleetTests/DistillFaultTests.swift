@@ -12,7 +12,7 @@ final class DistillFaultTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("data"), output = dir.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let sampleIDs = try writeSyntheticDataset(to: data, users: 250, perUser: 17)
+        let sampleIDs = try DistillFixtures.writeSyntheticDataset(to: data, users: 250, perUser: 17)
         XCTAssertEqual(sampleIDs.count, 4_000)
 
         let fleet = try ProcessFleet()
@@ -27,34 +27,37 @@ final class DistillFaultTests: XCTestCase {
         }
         let results = output.appendingPathComponent("results.jsonl")
         let first = try coordinator()
-        try waitUntil(timeout: 30) { self.lineCount(results) >= 600 }
+        try DistillFixtures.waitUntil(timeout: 30) { DistillFixtures.lineCount(results) >= 600 }
         workers[0].kill()  // a teacher dies holding a shard
         workers.append(try fleet.startTeacher(sleepMs: 3, id: "teacher-new"))
-        try waitUntil(timeout: 30) { self.lineCount(results) >= 1_800 }
+        try DistillFixtures.waitUntil(timeout: 30) { DistillFixtures.lineCount(results) >= 1_800 }
         first.kill()  // the coordinator dies mid-run
-        let afterKill = lineCount(results)
+        let afterKill = DistillFixtures.lineCount(results)
         XCTAssertLessThan(afterKill, sampleIDs.count, "the coordinator should have died before finishing")
 
         let second = try coordinator()
-        try waitUntil(timeout: 90) { !second.process.isRunning }
+        try DistillFixtures.waitUntil(timeout: 90) { !second.process.isRunning }
         XCTAssertEqual(second.process.terminationStatus, 0)
 
         // The store: one record per sample, no failures.
-        let records = try jsonLines(results)
+        let records = try DistillFixtures.jsonLines(results)
         var perSample: [String: Int] = [:]
         for record in records { perSample[record["sample_id"] as? String ?? "", default: 0] += 1 }
         XCTAssertEqual(Set(perSample.keys), Set(sampleIDs), "lost samples")
         XCTAssertEqual(perSample.values.filter { $0 != 1 }.count, 0, "duplicated samples")
         XCTAssertTrue(records.allSatisfy { $0["status"] as? String == "OK" })
         // The training set: exactly one golden per sample, in sample order.
-        let goldens = try jsonLines(output.appendingPathComponent("distilled.jsonl")).map { $0["sample_id"] as? String ?? "" }
+        let goldens = try DistillFixtures.jsonLines(output.appendingPathComponent("distilled.jsonl")).map { $0["sample_id"] as? String ?? "" }
         XCTAssertEqual(goldens, sampleIDs)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("summary.json"))) as? [String: Any]
         XCTAssertEqual(summary?["alreadyDone"] as? Int, afterKill, "the restart skipped exactly what was stored")
     }
+}
 
-    /// 250 users × 17 interactions over 300 items: 16 samples per user.
-    func writeSyntheticDataset(to folder: URL, users: Int, perUser: Int) throws -> [String] {
+/// Datasets and file checks shared by the distillation process tests.
+enum DistillFixtures {
+    /// `users` × `perUser` interactions over 300 synthetic items (history 50).
+    static func writeSyntheticDataset(to folder: URL, users: Int, perUser: Int) throws -> [String] {
         let genres = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller"]
         let people = ["Ann Lee", "Bo Kim", "Cy Ray", "Di Fox", "Eve Moss", "Fay Ng"]
         let catalog = ItemCatalog((1...300).map { i in
@@ -73,18 +76,18 @@ final class DistillFaultTests: XCTestCase {
         return samples.map(\.sampleID)
     }
 
-    func lineCount(_ url: URL) -> Int {
+    static func lineCount(_ url: URL) -> Int {
         guard let data = FileManager.default.contents(atPath: url.path) else { return 0 }
         return data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
     }
 
-    func jsonLines(_ url: URL) throws -> [[String: Any]] {
+    static func jsonLines(_ url: URL) throws -> [[String: Any]] {
         try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
         }
     }
 
-    func waitUntil(timeout: TimeInterval, _ condition: () -> Bool) throws {
+    static func waitUntil(timeout: TimeInterval, _ condition: () -> Bool) throws {
         let end = Date().addingTimeInterval(timeout)
         while !condition() {
             if Date() > end {

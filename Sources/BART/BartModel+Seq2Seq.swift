@@ -1,0 +1,17 @@
+@_exported import Seq2Seq
+
+/// BART as a `Seq2SeqModel` (the generation loop's view of it).
+extension BartModel: Seq2SeqModel {
+    public var vocabSize: Int { config.vocabSize }
+    public var maxDecoderLength: Int? { config.maxPositionEmbeddings }
+    public var screenedArgmaxRows: Int { screenedGreedyArgmax ? Self.screenedMaxRows : 0 }
+    public func recordPicking(nanoseconds: UInt64) { profile?.add(.argmaxProcessors, nanoseconds) }
+}
+
+extension BartConfig: Seq2SeqConfiguration {
+    public var decoderTokens: DecoderTokens {
+        DecoderTokens(padTokenId: padTokenId, eosTokenId: eosTokenId, decoderStartTokenId: decoderStartTokenId,
+                      forcedBOSTokenId: forcedBOSTokenId, forcedEOSTokenId: forcedEOSTokenId)
+    }
+    public var generationDefaults: GenerationDefaults { generation }
+}

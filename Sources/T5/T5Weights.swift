@@ -1,0 +1,117 @@
+import SafeTensors
+import TensorKernels
+
+/// One attention block's projections (no biases in T5): `q`, `k`, `v` are `[inner, d_model]`, `o` is
+/// `[d_model, inner]`.
+public struct T5AttentionWeights: Sendable {
+    public let q, k, v, o: Linear
+}
+
+/// The feed-forward block: `wo(act(wi x))`, or gated `wo(act(wi_0 x) · wi_1 x)`.
+public struct T5FeedForwardWeights: Sendable {
+    /// `wi` (or `wi_0` when gated): `[d_ff, d_model]`.
+    public let wi: Linear
+    /// `wi_1` when gated.
+    public let gate: Linear?
+    public let wo: Linear
+}
+
+public struct T5EncoderLayerWeights: Sendable {
+    public let selfAttentionNorm: RMSNorm
+    public let selfAttention: T5AttentionWeights
+    public let feedForwardNorm: RMSNorm
+    public let feedForward: T5FeedForwardWeights
+}
+
+public struct T5DecoderLayerWeights: Sendable {
+    public let selfAttentionNorm: RMSNorm
+    public let selfAttention: T5AttentionWeights
+    public let crossAttentionNorm: RMSNorm
+    public let crossAttention: T5AttentionWeights
+    public let feedForwardNorm: RMSNorm
+    public let feedForward: T5FeedForwardWeights
+}
+
+/// Every tensor of a `T5ForConditionalGeneration`, by Hugging Face's names.
+public struct T5Weights: Sendable {
+    /// `shared.weight`, `[vocab, d_model]`: the token embedding of both stacks.
+    public let shared: [Float]
+    public let encoderLayers: [T5EncoderLayerWeights]
+    public let encoderFinalNorm: RMSNorm
+    public let encoderPositions: T5RelativePositions
+    public let decoderLayers: [T5DecoderLayerWeights]
+    public let decoderFinalNorm: RMSNorm
+    public let decoderPositions: T5RelativePositions
+    /// `[vocab, d_model]`: `lm_head.weight`, or `shared` when the embeddings are tied.
+    public let lmHead: Linear
+
+    /// Loads `folder`'s `model.safetensors` (or its index and shards), checking every shape against `config`.
+    public static func load(folder: String, config c: T5Config) throws -> T5Weights {
+        let source: SafeTensorsFolder
+        do { source = try SafeTensorsFolder(folder: folder) } catch let error as SafeTensorsError {
+            if case .missingWeights = error { throw T5Error.missingFile(path: folder + "/model.safetensors") }
+            throw T5Error.weights(error)
+        }
+        func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
+            do { return try source.floats(name, shape) } catch let error as SafeTensorsError { throw T5Error.weights(error) }
+        }
+        let d = c.dModel, inner = c.innerDim
+        let sharedName = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
+            .first { source.contains($0) } ?? "shared.weight"
+        let shared = try floats(sharedName, [c.vocabSize, d])
+        func linear(_ name: String, _ out: Int, _ input: Int) throws -> Linear {
+            try Linear(weight: floats(name + ".weight", [out, input]), bias: [], inFeatures: input, outFeatures: out)
+        }
+        func norm(_ name: String) throws -> RMSNorm {
+            RMSNorm(gamma: try floats(name + ".weight", [d]), eps: c.layerNormEpsilon)
+        }
+        func attention(_ prefix: String) throws -> T5AttentionWeights {
+            T5AttentionWeights(q: try linear(prefix + ".q", inner, d), k: try linear(prefix + ".k", inner, d),
+                               v: try linear(prefix + ".v", inner, d), o: try linear(prefix + ".o", d, inner))
+        }
+        func feedForward(_ prefix: String) throws -> T5FeedForwardWeights {
+            if c.gatedFFN {
+                return T5FeedForwardWeights(wi: try linear(prefix + ".wi_0", c.dFF, d), gate: try linear(prefix + ".wi_1", c.dFF, d),
+                                            wo: try linear(prefix + ".wo", d, c.dFF))
+            }
+            return T5FeedForwardWeights(wi: try linear(prefix + ".wi", c.dFF, d), gate: nil, wo: try linear(prefix + ".wo", d, c.dFF))
+        }
+        func positions(_ stack: String, bidirectional: Bool) throws -> T5RelativePositions {
+            T5RelativePositions(
+                table: try floats("\(stack).block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+                                  [c.relativeAttentionNumBuckets, c.numHeads]),
+                numBuckets: c.relativeAttentionNumBuckets, maxDistance: c.relativeAttentionMaxDistance, heads: c.numHeads,
+                bidirectional: bidirectional)
+        }
+        let encoderLayers = try (0..<c.numLayers).map { i in
+            let p = "encoder.block.\(i).layer"
+            return T5EncoderLayerWeights(
+                selfAttentionNorm: try norm("\(p).0.layer_norm"), selfAttention: try attention("\(p).0.SelfAttention"),
+                feedForwardNorm: try norm("\(p).1.layer_norm"), feedForward: try feedForward("\(p).1.DenseReluDense"))
+        }
+        let decoderLayers = try (0..<c.numDecoderLayers).map { i in
+            let p = "decoder.block.\(i).layer"
+            return T5DecoderLayerWeights(
+                selfAttentionNorm: try norm("\(p).0.layer_norm"), selfAttention: try attention("\(p).0.SelfAttention"),
+                crossAttentionNorm: try norm("\(p).1.layer_norm"), crossAttention: try attention("\(p).1.EncDecAttention"),
+                feedForwardNorm: try norm("\(p).2.layer_norm"), feedForward: try feedForward("\(p).2.DenseReluDense"))
+        }
+        // A stored lm_head is used (v1.1 checkpoints have one); without one the head is the shared
+        // embedding, which an untied config cannot do without.
+        let head: [Float]
+        if source.contains("lm_head.weight") {
+            let own = try floats("lm_head.weight", [c.vocabSize, d])
+            head = own == shared ? shared : own
+        } else if c.tieWordEmbeddings {
+            head = shared
+        } else {
+            throw T5Error.weights(.missingTensor(name: "lm_head.weight (tie_word_embeddings is false)"))
+        }
+        return T5Weights(
+            shared: shared, encoderLayers: encoderLayers, encoderFinalNorm: try norm("encoder.final_layer_norm"),
+            encoderPositions: try positions("encoder", bidirectional: true),
+            decoderLayers: decoderLayers, decoderFinalNorm: try norm("decoder.final_layer_norm"),
+            decoderPositions: try positions("decoder", bidirectional: false),
+            lmHead: try Linear(weight: head, bias: [], inFeatures: d, outFeatures: c.vocabSize))
+    }
+}
