@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each measured side by side against its reference in one run.",
-        subcommands: [FleetBenchCommand.self, GatewayBenchCommand.self, LoadBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
+        subcommands: [FleetBenchCommand.self, GatewayBenchCommand.self, LoadBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, T5BenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
                       ProxyCommand.self]
     )
 }

@@ -99,6 +99,34 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 }
             }
             initialized = n
+            releasePages(of: info)
+        }
+    }
+
+    /// Drops the mapped file pages of a tensor that was just copied out, so a large checkpoint does not
+    /// count twice in the resident set while it loads (the file's pages, then the copies). Reading the
+    /// tensor again maps its pages back in from the file.
+    private func releasePages(of info: TensorInfo) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = dataStart + info.byteRange.lowerBound, end = dataStart + info.byteRange.upperBound
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
+    }
+
+    /// The tensor `name` as raw bfloat16 bits (it must be stored as BF16), row-major, checked against `shape`.
+    public func bf16Bits(_ name: String, shape expected: [Int]? = nil) throws -> [UInt16] {
+        guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(name: name) }
+        if let expected, expected != info.shape {
+            throw SafeTensorsError.shapeMismatch(name: name, expected: expected, actual: info.shape)
+        }
+        guard info.dtype == .bf16 else { throw SafeTensorsError.unsupportedDType(name: name, dtype: "\(info.dtype.rawValue) (BF16 expected)") }
+        let n = info.count
+        let src = base + dataStart + info.byteRange.lowerBound
+        return [UInt16](unsafeUninitializedCapacity: n) { out, initialized in
+            for i in 0..<n { out[i] = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+            initialized = n
+            releasePages(of: info)
         }
     }
 

@@ -51,6 +51,12 @@ public struct SafeTensorsFolder: Sendable {
     /// The tensor's entry (dtype, shape), if present.
     public func info(_ name: String) -> TensorInfo? { shardOf[name].flatMap { files[$0].tensors[name] } }
 
+    /// The tensor's raw bfloat16 bits (stored as BF16), checked against `shape`.
+    public func bf16Bits(_ name: String, _ shape: [Int]) throws -> [UInt16] {
+        guard let index = shardOf[name] else { throw SafeTensorsError.missingTensor(name: name) }
+        return try files[index].bf16Bits(name, shape: shape)
+    }
+
     /// The tensor as `Float`s, checked against `shape`.
     public func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         guard let index = shardOf[name] else { throw SafeTensorsError.missingTensor(name: name) }

@@ -34,9 +34,11 @@ public final class T5Model {
 
     /// Loads a Hugging Face folder: `config.json` (+ `generation_config.json`), `model.safetensors` or an
     /// index with shards.
-    public static func load(folder: String, blasThreads: Int? = 1) throws -> T5Model {
+    /// BF16 projections stay BF16 in memory unless `widenBF16`.
+    public static func load(folder: String, blasThreads: Int? = 1, widenBF16: Bool = false) throws -> T5Model {
         let config = try T5Config.load(folder: folder)
-        return try T5Model(config: config, weights: try T5Weights.load(folder: folder, config: config), blasThreads: blasThreads)
+        let weights = try T5Weights.load(folder: folder, config: config, widenBF16: widenBF16)
+        return try T5Model(config: config, weights: weights, blasThreads: blasThreads)
     }
 
     /// Frees the scratch and caches (kept at their largest size between requests).

@@ -1,19 +1,41 @@
 import SafeTensors
 import TensorKernels
 
+/// A projection without bias whose weight is float32, or bfloat16 kept as the checkpoint stores it
+/// (half the memory; the arithmetic stays float32, see `BF16Linear`).
+public enum T5Linear: Sendable {
+    case float32(Linear)
+    case bfloat16(BF16Linear)
+
+    public func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .float32(let linear): linear.apply(x, rows: rows, into: out)
+        case .bfloat16(let linear): linear.apply(x, rows: rows, into: out)
+        }
+    }
+
+    /// Bytes the weight takes in memory.
+    public var weightBytes: Int {
+        switch self {
+        case .float32(let linear): return linear.weight.count * 4
+        case .bfloat16(let linear): return linear.weight.count * 2
+        }
+    }
+}
+
 /// One attention block's projections (no biases in T5): `q`, `k`, `v` are `[inner, d_model]`, `o` is
 /// `[d_model, inner]`.
 public struct T5AttentionWeights: Sendable {
-    public let q, k, v, o: Linear
+    public let q, k, v, o: T5Linear
 }
 
 /// The feed-forward block: `wo(act(wi x))`, or gated `wo(act(wi_0 x) · wi_1 x)`.
 public struct T5FeedForwardWeights: Sendable {
     /// `wi` (or `wi_0` when gated): `[d_ff, d_model]`.
-    public let wi: Linear
+    public let wi: T5Linear
     /// `wi_1` when gated.
-    public let gate: Linear?
-    public let wo: Linear
+    public let gate: T5Linear?
+    public let wo: T5Linear
 }
 
 public struct T5EncoderLayerWeights: Sendable {
@@ -43,10 +65,20 @@ public struct T5Weights: Sendable {
     public let decoderFinalNorm: RMSNorm
     public let decoderPositions: T5RelativePositions
     /// `[vocab, d_model]`: `lm_head.weight`, or `shared` when the embeddings are tied.
-    public let lmHead: Linear
+    public let lmHead: T5Linear
+
+    /// Bytes of every weight in memory (embedding, projections, norms, position tables).
+    public var bytes: Int {
+        let attention = { (a: T5AttentionWeights) in a.q.weightBytes + a.k.weightBytes + a.v.weightBytes + a.o.weightBytes }
+        let ffn = { (f: T5FeedForwardWeights) in f.wi.weightBytes + (f.gate?.weightBytes ?? 0) + f.wo.weightBytes }
+        let encoder = encoderLayers.reduce(0) { $0 + attention($1.selfAttention) + ffn($1.feedForward) }
+        let decoder = decoderLayers.reduce(0) { $0 + attention($1.selfAttention) + attention($1.crossAttention) + ffn($1.feedForward) }
+        return shared.count * 4 + encoder + decoder + lmHead.weightBytes
+    }
 
     /// Loads `folder`'s `model.safetensors` (or its index and shards), checking every shape against `config`.
-    public static func load(folder: String, config c: T5Config) throws -> T5Weights {
+    /// Projections stored as BF16 stay BF16 in memory unless `widenBF16` (then float32, twice the bytes).
+    public static func load(folder: String, config c: T5Config, widenBF16: Bool = false) throws -> T5Weights {
         let source: SafeTensorsFolder
         do { source = try SafeTensorsFolder(folder: folder) } catch let error as SafeTensorsError {
             if case .missingWeights = error { throw T5Error.missingFile(path: folder + "/model.safetensors") }
@@ -59,8 +91,14 @@ public struct T5Weights: Sendable {
         let sharedName = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
             .first { source.contains($0) } ?? "shared.weight"
         let shared = try floats(sharedName, [c.vocabSize, d])
-        func linear(_ name: String, _ out: Int, _ input: Int) throws -> Linear {
-            try Linear(weight: floats(name + ".weight", [out, input]), bias: [], inFeatures: input, outFeatures: out)
+        func linear(_ name: String, _ out: Int, _ input: Int) throws -> T5Linear {
+            let tensor = name + ".weight"
+            if !widenBF16, source.info(tensor)?.dtype == .bf16 {
+                do {
+                    return .bfloat16(try BF16Linear(weight: source.bf16Bits(tensor, [out, input]), inFeatures: input, outFeatures: out))
+                } catch let error as SafeTensorsError { throw T5Error.weights(error) }
+            }
+            return .float32(try Linear(weight: floats(tensor, [out, input]), bias: [], inFeatures: input, outFeatures: out))
         }
         func norm(_ name: String) throws -> RMSNorm {
             RMSNorm(gamma: try floats(name + ".weight", [d]), eps: c.layerNormEpsilon)
@@ -98,12 +136,11 @@ public struct T5Weights: Sendable {
         }
         // A stored lm_head is used (v1.1 checkpoints have one); without one the head is the shared
         // embedding, which an untied config cannot do without.
-        let head: [Float]
+        let head: T5Linear
         if source.contains("lm_head.weight") {
-            let own = try floats("lm_head.weight", [c.vocabSize, d])
-            head = own == shared ? shared : own
+            head = try linear("lm_head", c.vocabSize, d)
         } else if c.tieWordEmbeddings {
-            head = shared
+            head = .float32(try Linear(weight: shared, bias: [], inFeatures: d, outFeatures: c.vocabSize))
         } else {
             throw T5Error.weights(.missingTensor(name: "lm_head.weight (tie_word_embeddings is false)"))
         }
@@ -112,6 +149,6 @@ public struct T5Weights: Sendable {
             encoderPositions: try positions("encoder", bidirectional: true),
             decoderLayers: decoderLayers, decoderFinalNorm: try norm("decoder.final_layer_norm"),
             decoderPositions: try positions("decoder", bidirectional: false),
-            lmHead: try Linear(weight: head, bias: [], inFeatures: d, outFeatures: c.vocabSize))
+            lmHead: head)
     }
 }

@@ -102,6 +102,26 @@ final class T5ParityTests: XCTestCase {
         }
     }
 
+    /// v1.1 is stored as BF16: kept BF16 in memory it computes what the float32-widened copy computes,
+    /// with half the bytes for its projections.
+    func testBF16WeightsStayBF16WithTheSameResults() throws {
+        let kept = try Self.model("v1_1"), widened = try T5Model.load(folder: Self.root + "/v1_1", widenBF16: true)
+        guard case .bfloat16 = kept.weights.encoderLayers[0].selfAttention.q, case .float32 = widened.weights.encoderLayers[0].selfAttention.q else {
+            return XCTFail("v1.1's projections should load as bf16, and as float32 when widened")
+        }
+        let embedding = kept.weights.shared.count * 4
+        XCTAssertEqual(Double(widened.weights.bytes - embedding) / Double(kept.weights.bytes - embedding), 2, accuracy: 0.01)
+        let input = ints(try cases("logits")[0]["input"])
+        let a = try kept.logits(input: input, decoderPrefix: [0, 17, 40]), b = try widened.logits(input: input, decoderPrefix: [0, 17, 40])
+        for (x, y) in zip(a, b) { assertClose(x, y, tolerance: 1e-4, "bf16 kept vs widened") }
+        var config = GenerationConfig(model: kept.config)
+        config.maxNewTokens = 10
+        config.numBeams = 1
+        let request = GenerationRequest(inputIds: input)
+        XCTAssertEqual(try Seq2SeqGenerator(model: kept).generate(request, config: config).tokens,
+                       try Seq2SeqGenerator(model: widened).generate(request, config: config).tokens)
+    }
+
     func testBrokenFoldersGiveClearErrors() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("t5-broken-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
