@@ -157,9 +157,15 @@ public enum BARTBench {
     /// Peak resident set size (VmHWM from /proc/self/status) in bytes.
     public static func peakRSSBytes() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        return peakRSSBytes(status: text)
+    }
+
+    /// VmHWM of a `/proc/PID/status` text, in bytes. The value follows a tab, padded with spaces only while
+    /// it is shorter than 8 digits ("VmHWM:\t11221504 kB" from 10 GB up).
+    public static func peakRSSBytes(status text: String) -> Int? {
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            if fields.count >= 2, let kb = Int(fields[1]) { return kb * 1024 }
+            let fields = line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if let first = fields.first, let kb = Int(first) { return kb * 1024 }
         }
         return nil
     }
