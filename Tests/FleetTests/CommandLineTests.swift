@@ -33,10 +33,22 @@ final class CommandLineTests: XCTestCase {
             (["distill", "--top-p", "1.5"], "--top-p must be in 0...1"),
             (["distill", "--temperature", "3"], "--temperature must be in 0...2"),
             (["distill", "--unmarkable", "maybe"], "--unmarkable must be keep or drop"),
+            (["worker", "--service", "teacher", "--teacher", "rule", "--oracle-style", "loud"], "--oracle-style must be one of sample, user, not 'loud'"),
+            (["worker", "--service", "teacher", "--teacher", "t5"], "--teacher t5 needs --model DIR"),
+            (["worker", "--service", "teacher", "--teacher", "gpt"], "unknown teacher 'gpt' (rule, sleep, openai, t5)"),
+            (["bench", "t5", "--model", "/nonexistent", "--runs", "0"], "--input-length, --new-tokens, --runs and --threads must be ≥ 1"),
         ] {
             let (status, output) = try run(arguments)
             XCTAssertEqual(status, 64, "\(arguments): \(output)")
             XCTAssertTrue(output.contains(message), "\(arguments): \(output)")
         }
+    }
+
+    /// A broken T5 folder stops the worker at once with the reason (not a usage error, not a trap).
+    func testABrokenT5FolderIsRefusedClearly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("t5-none-\(UUID().uuidString)").path
+        let (status, output) = try run(["worker", "--service", "teacher", "--teacher", "t5", "--model", folder, "--broker", "tcp://127.0.0.1:1"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("t5: missing file \(folder)/config.json"), output)
     }
 }
