@@ -30,8 +30,10 @@ public final class T5Teacher: TeacherBackend {
 
     /// Loads `folder` (config.json, model.safetensors or shards, tokenizer.json) on its own thread.
     public init(folder: String, batchSize: Int = 8, maxInputTokens: Int = 512, blasThreads: Int = 1) async throws {
-        guard batchSize >= 1, maxInputTokens >= 2 else {
-            throw TeacherError.invalidConfiguration("batch size must be ≥ 1 and max input tokens ≥ 2")
+        // The encoder's position bias and attention scores grow with the square of the prompt length
+        // (heads × length² floats): the cap bounds the worker's memory whatever prompts arrive.
+        guard batchSize >= 1, (2...8_192).contains(maxInputTokens) else {
+            throw TeacherError.invalidConfiguration("batch size must be ≥ 1 and max input tokens in 2...8192")
         }
         self.batchSize = batchSize
         self.maxInputTokens = maxInputTokens

@@ -44,6 +44,14 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// A prompt cap beyond what the encoder's quadratic scratch should hold is refused.
+    func testT5PromptCapIsBounded() throws {
+        let (status, output) = try run(["worker", "--service", "teacher", "--teacher", "t5", "--model", "/nonexistent",
+                                        "--max-input-tokens", "100000", "--broker", "tcp://127.0.0.1:1"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("max input tokens in 2...8192"), output)
+    }
+
     /// A broken T5 folder stops the worker at once with the reason (not a usage error, not a trap).
     func testABrokenT5FolderIsRefusedClearly() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("t5-none-\(UUID().uuidString)").path
