@@ -2,14 +2,14 @@ import TensorKernels
 
 /// Preallocated decoder memory: self-attention cache `[rows][heads][steps][d_kv]` per layer, cross-attention
 /// keys/values `[items][encoderLength][inner]` per layer, the step's position bias and scratch.
-final class T5DecoderState {
+final class T5DecoderState: T5Activations {
     let rowCapacity, itemCapacity, stepCapacity, encoderCapacity: Int
     let withReorder: Bool
     var selfKeys, selfValues, spareKeys, spareValues: [FloatBuffer]
     let crossKeys, crossValues: [FloatBuffer]
     let crossMask: UnsafeMutablePointer<UInt8>
     let rowItems: UnsafeMutablePointer<Int>
-    let hidden, normed, q, k, v, attention, residual, ffn, gate, scores, bias, logits: FloatBuffer
+    let scores, bias, logits: FloatBuffer
 
     var rows = 0
     var rowsPerItem = 1
@@ -34,18 +34,10 @@ final class T5DecoderState {
         crossMask.initialize(repeating: 0, count: max(1, items * encoderLength))
         rowItems = .allocate(capacity: rows)
         rowItems.initialize(repeating: 0, count: rows)
-        hidden = FloatBuffer(count: rows * c.dModel)
-        normed = FloatBuffer(count: rows * c.dModel)
-        q = FloatBuffer(count: rows * c.innerDim)
-        k = FloatBuffer(count: rows * c.innerDim)
-        v = FloatBuffer(count: rows * c.innerDim)
-        attention = FloatBuffer(count: rows * c.innerDim)
-        residual = FloatBuffer(count: rows * c.dModel)
-        ffn = FloatBuffer(count: rows * c.dFF)
-        gate = FloatBuffer(count: c.gatedFFN ? rows * c.dFF : 1)
         scores = FloatBuffer(count: c.numHeads * max(steps, encoderLength))
         bias = FloatBuffer(count: c.numHeads * steps)
         logits = FloatBuffer(count: rows * c.vocabSize)
+        super.init(rows: rows, config: c)
     }
 
     deinit {

@@ -1,12 +1,11 @@
 import TensorKernels
 
-/// Scratch for one encoder sequence (grown when a longer one arrives).
-final class T5EncoderScratch {
-    let rows: Int
-    let hidden, normed, q, k, v, attention, residual, ffn, gate, scores, bias: FloatBuffer
+/// The activations of one layer pass for up to `rows` rows: the encoder's scratch and the decoder's
+/// step buffers both start from these.
+class T5Activations {
+    let hidden, normed, q, k, v, attention, residual, ffn, gate: FloatBuffer
 
-    init(rows: Int, config c: T5Config, scoresCount: Int) {
-        self.rows = rows
+    init(rows: Int, config c: T5Config) {
         hidden = FloatBuffer(count: rows * c.dModel)
         normed = FloatBuffer(count: rows * c.dModel)
         q = FloatBuffer(count: rows * c.innerDim)
@@ -16,8 +15,19 @@ final class T5EncoderScratch {
         residual = FloatBuffer(count: rows * c.dModel)
         ffn = FloatBuffer(count: rows * c.dFF)
         gate = FloatBuffer(count: c.gatedFFN ? rows * c.dFF : 1)
+    }
+}
+
+/// Scratch for one encoder sequence (grown when a longer one arrives).
+final class T5EncoderScratch: T5Activations {
+    let rows: Int
+    let scores, bias: FloatBuffer
+
+    init(rows: Int, config c: T5Config, scoresCount: Int) {
+        self.rows = rows
         scores = FloatBuffer(count: scoresCount)
         bias = FloatBuffer(count: c.numHeads * rows * rows)
+        super.init(rows: rows, config: c)
     }
 }
 
