@@ -129,3 +129,70 @@ def test_dashboard_and_autoscaler_query_metrics_the_code_exports():
         for name in re.findall(r"\b(prism_[a-z_]+)", query):
             base = re.sub(r"_(bucket|count|sum)$", "", name)
             assert base in exported, f"{name} (in {query!r}) is not exported by the code"
+
+
+def dockerfile_instructions():
+    """(instruction, arguments) of Deploy/Dockerfile, continuation lines joined, comments dropped."""
+    lines, current = [], ""
+    for raw in (DEPLOY / "Dockerfile").read_text().splitlines():
+        if raw.strip().startswith("#") and not current:
+            continue
+        current += raw.rstrip("\\").strip() + " "
+        if not raw.rstrip().endswith("\\"):
+            if current.strip():
+                word, _, rest = current.strip().partition(" ")
+                lines.append((word.upper(), rest.strip()))
+            current = ""
+    return lines
+
+
+# Present in debian:bookworm-slim itself (apt needs them), so the runtime stage need not install them.
+BASE_PACKAGES = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
+
+
+def test_the_dockerfile_copies_what_exists_and_installs_what_the_binary_links():
+    """Docker cannot run here, so the image is checked offline: every COPY source exists, every
+    COPY --from names a stage, and every shared library the `prism` binary needs (readelf NEEDED,
+    the Swift runtime aside: the image links it statically) comes from a package the runtime stage
+    installs (dpkg -S on the library the host resolves)."""
+    instructions = dockerfile_instructions()
+    stages = [args.split()[-1] for word, args in instructions if word == "FROM" and " AS " in f" {args.upper()} "]
+    runtime_packages, stage_packages = set(), set()
+    for word, args in instructions:
+        if word == "FROM":
+            stage_packages = set()
+        if word == "COPY":
+            parts = args.split()
+            sources = [p for p in parts[:-1] if not p.startswith("--")]
+            if any(p.startswith("--from=") for p in parts):
+                stage = next(p for p in parts if p.startswith("--from=")).split("=", 1)[1]
+                assert stage in stages, f"COPY --from={stage}: no such stage ({stages})"
+            else:
+                for source in sources:
+                    assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
+        if word == "RUN" and "apt-get install" in args:
+            words = args.split("apt-get install", 1)[1].split("&&")[0].split()
+            stage_packages |= {w for w in words if not w.startswith("-")}
+        runtime_packages = stage_packages  # the last stage's, once the loop ends
+    assert "libzmq5" in runtime_packages, runtime_packages
+    for tool in ("readelf", "dpkg", "ldconfig"):
+        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+            pytest.skip(f"{tool} is not available")
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]",
+                        subprocess.run(["readelf", "-d", str(prism_binary())], capture_output=True, text=True, check=True).stdout)
+    assert "libzmq.so.5" in needed and "libopenblas.so.0" in needed, needed
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    for library in needed:
+        if library.startswith(("libswift", "libFoundation", "libdispatch", "libBlocksRuntime", "ld-linux")):
+            continue  # the Swift runtime: --static-swift-stdlib in the image
+        match = re.search(rf"^\s*{re.escape(library)} .*=> (\S+)$", cache, re.MULTILINE)
+        assert match, f"{library}: not resolvable on this host"
+        # dpkg records /lib or /usr/lib paths depending on the package (merged /usr): try both spellings.
+        path, real = match.group(1), os.path.realpath(match.group(1))
+        candidates = {path, real} | {c.removeprefix("/usr") for c in (path, real)} | {"/usr" + c for c in (path, real) if not c.startswith("/usr")}
+        owners = [subprocess.run(["dpkg", "-S", c], capture_output=True, text=True) for c in sorted(candidates)]
+        owner = next((o for o in owners if o.returncode == 0), None)
+        assert owner, f"{library}: no Debian package owns {path} ({real})"
+        package = owner.stdout.split(":", 1)[0]
+        assert package in runtime_packages | BASE_PACKAGES, \
+            f"the binary needs {library} from {package}, which the Dockerfile's runtime stage does not install"
