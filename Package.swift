@@ -226,7 +226,7 @@ let package = Package(
         // BART encoder–decoder (HF BartForConditionalGeneration semantics) with user embeddings.
         // The model protocol generation runs on (encode once, step the decoder with a cache), the encoder
         // output and the generation defaults a model folder carries.
-        .target(name: "Seq2Seq"),
+        .target(name: "Seq2Seq", dependencies: ["TensorKernels"]),
         .target(name: "BART", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),
         // T5 / FLAN-T5 encoder–decoder (HF T5ForConditionalGeneration semantics): the teacher's architecture.
         .target(name: "T5", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),

@@ -5,6 +5,7 @@ extension BartModel: Seq2SeqModel {
     public var vocabSize: Int { config.vocabSize }
     public var maxDecoderLength: Int? { config.maxPositionEmbeddings }
     public var screenedArgmaxRows: Int { screenedGreedyArgmax ? Self.screenedMaxRows : 0 }
+    public var profilesPicking: Bool { profile != nil }
     public func recordPicking(nanoseconds: UInt64) { profile?.add(.argmaxProcessors, nanoseconds) }
 }
 

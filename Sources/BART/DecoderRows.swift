@@ -16,15 +16,10 @@ extension BartModel {
         for r in 0..<s.rows where source[r] != r { identity = false }
         if identity { return }
         guard s.withReorder else { throw BartError.invalidArgument("decoding was begun without reordering") }
-        let rowStride = heads * s.stepCapacity * headDim
-        let used = s.position * headDim
+        let headStride = s.stepCapacity * headDim, used = s.position * headDim
         func copyRows(_ from: FloatBuffer, _ to: FloatBuffer) {
             for r in 0..<s.rows {
-                for hh in 0..<heads {
-                    let headOffset = hh * s.stepCapacity * headDim
-                    (to.pointer + r * rowStride + headOffset)
-                        .update(from: from.pointer + source[r] * rowStride + headOffset, count: used)
-                }
+                CacheRows.copy(from: from.pointer, row: source[r], to: to.pointer, row: r, heads: heads, headStride: headStride, used: used)
             }
         }
         for l in 0..<config.decoderLayers {
@@ -49,15 +44,10 @@ extension BartModel {
         for i in 0..<keep.count where keep[i] < 0 || keep[i] >= s.rows || (i > 0 && keep[i] <= keep[i - 1]) {
             throw BartError.invalidArgument("retainRows takes ascending rows below \(s.rows), got \(keep[i]) at \(i)")
         }
-        let rowStride = heads * s.stepCapacity * headDim
-        let used = s.position * headDim
+        let headStride = s.stepCapacity * headDim, used = s.position * headDim
         // keep[i] ≥ i and ascending: copying forward never overwrites a row still to be read.
         func move(_ cache: FloatBuffer, from source: Int, to row: Int) {
-            for hh in 0..<heads {
-                let headOffset = hh * s.stepCapacity * headDim
-                (cache.pointer + row * rowStride + headOffset)
-                    .update(from: cache.pointer + source * rowStride + headOffset, count: used)
-            }
+            CacheRows.copy(from: cache.pointer, row: source, to: cache.pointer, row: row, heads: heads, headStride: headStride, used: used)
         }
         for i in 0..<keep.count where keep[i] != i {
             for l in 0..<config.decoderLayers {

@@ -80,6 +80,7 @@ public final class Seq2SeqGenerator<Model: Seq2SeqModel> {
         // Greedy rows pick their tokens through the int8-screened exact argmax (see `ScreenedArgmax`) while
         // there are at most `screenedMaxRows` of them (a large batch, until enough rows have finished).
         let screenedRows = sampler == nil ? model.screenedArgmaxRows : 0
+        let timed = model.profilesPicking
 
         // All scratch for the loop is allocated here, once.
         var history = [Int](repeating: config.padTokenId, count: rows * maxLength)
@@ -99,7 +100,7 @@ public final class Seq2SeqGenerator<Model: Seq2SeqModel> {
                 let tokens = UnsafeBufferPointer(rebasing: $0[0..<count])
                 return try screened ? model.decodeStepScreened(tokens) : model.decodeStep(tokens)
             }
-            let pickStart = DispatchTime.now().uptimeNanoseconds
+            let pickStart = timed ? DispatchTime.now().uptimeNanoseconds : 0
             var kept = 0
             history.withUnsafeMutableBufferPointer { h in
                 for i in 0..<count {
@@ -123,7 +124,7 @@ public final class Seq2SeqGenerator<Model: Seq2SeqModel> {
                     }
                 }
             }
-            model.recordPicking(nanoseconds: DispatchTime.now().uptimeNanoseconds &- pickStart)
+            if timed { model.recordPicking(nanoseconds: DispatchTime.now().uptimeNanoseconds &- pickStart) }
             length += 1
             if kept < count && kept > 0 && length < maxLength {
                 try keep.withUnsafeBufferPointer { try model.retainRows(UnsafeBufferPointer(rebasing: $0[0..<kept])) }

@@ -61,8 +61,5 @@ struct LogitsProcessors {
 
 /// Index of the largest score; the first one on ties (as `torch.argmax`).
 func argmax(_ scores: UnsafePointer<Float>, count: Int) -> Int {
-    // A vectorized max, then the first index holding it.
-    let m = VectorMath.max(scores, count: count)
-    for i in 0..<count where scores[i] == m { return i }
-    return 0
+    VectorMath.argmax(scores, count: count)
 }

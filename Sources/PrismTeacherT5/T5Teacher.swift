@@ -122,7 +122,7 @@ public final class T5Teacher: TeacherBackend {
             if !requests.isEmpty {
                 do {
                     let results = try loaded.generator.generate(requests, config: config)
-                    for (result, offset) in zip(results, slots) {
+                    for (index, (result, offset)) in zip(results, slots).enumerated() {
                         let generated = Array(result.generatedTokens)
                         let finished = generated.last == eos
                         let text = loaded.tokenizer.decode(generated, skipSpecialTokens: true)
@@ -130,7 +130,7 @@ public final class T5Teacher: TeacherBackend {
                         // An empty answer is an answer (the coordinator's filter drops it as "empty").
                         batchOutputs[offset] = TeacherOutput(
                             text: text, finishReason: finished ? "stop" : "length",
-                            promptTokens: requests[slots.firstIndex(of: offset) ?? 0].inputIds.count,
+                            promptTokens: requests[index].inputIds.count,
                             completionTokens: generated.count - (finished ? 1 : 0))
                     }
                 } catch {

@@ -1,3 +1,5 @@
+import TensorKernels
+
 /// An encoder–decoder that `Generation` can run: encode a batch once, then step the decoder for every row
 /// against a cache, moving rows between steps (beams reorder, finished rows leave).
 ///
@@ -29,7 +31,10 @@ public protocol Seq2SeqModel: AnyObject {
     func prepareScreenedArgmax()
     func decodeStepScreened(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float>
     func screenedArgmax(_ scores: UnsafePointer<Float>, row: Int) -> Int
-    /// Time the generator spent choosing tokens in one step, for a model that profiles itself.
+    /// Whether the model profiles itself: then the generator times its token choices (`recordPicking`),
+    /// otherwise it reads no clock per step.
+    var profilesPicking: Bool { get }
+    /// Time the generator spent choosing tokens in one step.
     func recordPicking(nanoseconds: UInt64)
 }
 
@@ -40,10 +45,9 @@ extension Seq2SeqModel {
         try decodeStep(tokens)
     }
     public func screenedArgmax(_ scores: UnsafePointer<Float>, row: Int) -> Int {
-        var best = 0
-        for i in 1..<vocabSize where scores[i] > scores[best] { best = i }
-        return best
+        VectorMath.argmax(scores, count: vocabSize)
     }
+    public var profilesPicking: Bool { false }
     public func recordPicking(nanoseconds: UInt64) {}
 }
 

@@ -179,15 +179,13 @@ extension T5Model {
         }
         if (0..<s.rows).allSatisfy({ source[$0] == $0 }) { return }
         guard s.withReorder else { throw T5Error.invalidArgument("decoding was begun without reordering") }
-        let heads = config.numHeads, dKV = config.dKV
-        let rowStride = heads * s.stepCapacity * dKV, used = s.position * dKV
+        let heads = config.numHeads, headStride = s.stepCapacity * config.dKV, used = s.position * config.dKV
         for l in 0..<config.numDecoderLayers {
             for r in 0..<s.rows {
-                for hh in 0..<heads {
-                    let offset = hh * s.stepCapacity * dKV
-                    (s.spareKeys[l].pointer + r * rowStride + offset).update(from: s.selfKeys[l].pointer + source[r] * rowStride + offset, count: used)
-                    (s.spareValues[l].pointer + r * rowStride + offset).update(from: s.selfValues[l].pointer + source[r] * rowStride + offset, count: used)
-                }
+                CacheRows.copy(from: s.selfKeys[l].pointer, row: source[r], to: s.spareKeys[l].pointer, row: r, heads: heads,
+                               headStride: headStride, used: used)
+                CacheRows.copy(from: s.selfValues[l].pointer, row: source[r], to: s.spareValues[l].pointer, row: r, heads: heads,
+                               headStride: headStride, used: used)
             }
             swap(&s.selfKeys[l], &s.spareKeys[l])
             swap(&s.selfValues[l], &s.spareValues[l])
@@ -202,15 +200,14 @@ extension T5Model {
         for i in 0..<keep.count where keep[i] < 0 || keep[i] >= s.rows || (i > 0 && keep[i] <= keep[i - 1]) {
             throw T5Error.invalidArgument("retainRows takes ascending rows below \(s.rows)")
         }
-        let heads = config.numHeads, dKV = config.dKV
-        let rowStride = heads * s.stepCapacity * dKV, used = s.position * dKV
+        let heads = config.numHeads, headStride = s.stepCapacity * config.dKV, used = s.position * config.dKV
+        // keep[i] ≥ i and ascending: copying forward never overwrites a row still to be read.
         for i in 0..<keep.count where keep[i] != i {
             for l in 0..<config.numDecoderLayers {
-                for hh in 0..<heads {
-                    let offset = hh * s.stepCapacity * dKV
-                    (s.selfKeys[l].pointer + i * rowStride + offset).update(from: s.selfKeys[l].pointer + keep[i] * rowStride + offset, count: used)
-                    (s.selfValues[l].pointer + i * rowStride + offset).update(from: s.selfValues[l].pointer + keep[i] * rowStride + offset, count: used)
-                }
+                CacheRows.copy(from: s.selfKeys[l].pointer, row: keep[i], to: s.selfKeys[l].pointer, row: i, heads: heads,
+                               headStride: headStride, used: used)
+                CacheRows.copy(from: s.selfValues[l].pointer, row: keep[i], to: s.selfValues[l].pointer, row: i, heads: heads,
+                               headStride: headStride, used: used)
             }
             s.rowItems[i] = s.rowItems[keep[i]]
         }

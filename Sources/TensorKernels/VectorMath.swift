@@ -129,6 +129,15 @@ public enum VectorMath {
         for i in 0..<count { x[i] *= s }
     }
 
+    /// Index of the largest of `count ≥ 1` floats; the first one on ties (as `torch.argmax`).
+    @inlinable
+    public static func argmax(_ x: UnsafePointer<Float>, count: Int) -> Int {
+        // A vectorized max, then the first index holding it.
+        let m = max(x, count: count)
+        for i in 0..<count where x[i] == m { return i }
+        return 0
+    }
+
     /// Largest value of `count ≥ 1` floats.
     @inlinable
     public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
