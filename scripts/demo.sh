@@ -28,6 +28,9 @@ train_minutes=${PRISM_TRAIN_MINUTES:-5}
 # tokens (p99 ~480), inside the 448-token input budget for most samples (the oldest are dropped
 # otherwise, and the grounding constraints then only allow the titles the input shows).
 history=${PRISM_HISTORY:-10}
+# 1: a copying student (Sources/BART/COPYING.md): it writes the titles its input shows even decoded freely.
+copy=${PRISM_COPY:-1}
+copy_flag=(); [ "$copy" = 1 ] && copy_flag=(--copy)
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
 eval_count=${PRISM_EVAL_COUNT:-200}
@@ -70,7 +73,8 @@ log "3. training the student on the marked goldens (GROUNDING.md; from scratch, 
 "$python" scripts/train_student.py --distilled "$out/distill/distilled.jsonl" --catalog "$out/data/catalog.jsonl" \
   --output "$out/student" --from-scratch --max-minutes "$train_minutes" --max-train-samples "$train_samples" \
   --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 2048 \
-  --max-input-tokens 448 --max-target-tokens 96 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2
+  --max-input-tokens 448 --max-target-tokens 96 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2 \
+  "${copy_flag[@]}"
 
 log "4. serving: $students Prism workers (prism.explain) on the same broker; the ranking stage calls them"
 for i in $(seq "$students"); do

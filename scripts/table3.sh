@@ -35,6 +35,8 @@ bart_init=${PRISM_BART_INIT:-}
 oracle_style=${PRISM_ORACLE_STYLE:-sample}
 baselines=${PRISM_BASELINES:-1}            # 0: the two students only (Att2Seq and PEPLER not trained)
 semantic=${PRISM_SEMANTIC:-1}              # 0: no BERTScore / GPTScore (minutes instead of half an hour)
+copy=${PRISM_COPY:-0}                      # 1: both Prism rows are copying students (Sources/BART/COPYING.md)
+copy_flag=(); [ "$copy" = 1 ] && copy_flag=(--copy)
 mkdir -p "$out"
 log() { printf '\n== %s  %s\n' "$(date +%H:%M:%S)" "$*"; }
 started=$(date +%s)
@@ -69,7 +71,7 @@ student() { # NAME [extra arguments]: the demo's student architecture and schedu
     --from-scratch --max-minutes "$minutes" --max-train-samples "$train_samples" \
     --d-model 128 --encoder-layers 2 --decoder-layers 2 --heads 4 --ffn 512 --vocab-size 2048 \
     --max-input-tokens 448 --max-target-tokens 96 --batch-size 32 --lr 1.5e-3 --dropout 0.1 --epochs 8 --threads 2 \
-    --quiet "$@"
+    --quiet "${copy_flag[@]}" "$@"
 }
 baseline() { # MODEL
   [ -f "$out/$1/outputs.jsonl" ] && return 0

@@ -23,6 +23,11 @@ public struct BartConfig: Sendable, Equatable {
     public var forcedEOSTokenId: Int?
     /// Generation defaults from `config.json`, overridden by `generation_config.json` when present.
     public var generation: GenerationDefaults
+    /// Whether the next-token distribution mixes generating and copying input tokens (`mixCopies`,
+    /// COPYING.md): `config.json` has `"prism_copy": "pointer-generator/1"`.
+    public var copying: Bool = false
+    /// The value of `prism_copy` this runtime implements.
+    public static let copyFormat = "pointer-generator/1"
 
     /// Layer norm epsilon: BART's modules use `nn.LayerNorm`'s default.
     public var layerNormEps: Float { 1e-5 }

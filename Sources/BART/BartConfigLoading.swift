@@ -48,6 +48,12 @@ extension BartConfig {
             forcedEOSTokenId: json.keys.contains("forced_eos_token_id") ? try reader.firstInt("forced_eos_token_id") : 2
         )
         try config.generation.apply(reader)
+        if let copy = try reader.string("prism_copy") {
+            guard copy == copyFormat else {
+                throw BartError.badConfig(path: path, detail: "prism_copy \"\(copy)\" is not \"\(copyFormat)\"")
+            }
+            config.copying = true
+        }
         return config
     }
 

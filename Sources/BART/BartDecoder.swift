@@ -39,7 +39,21 @@ extension BartModel {
         state.encoderLength = encoder.length
         state.position = 0
         state.threads = threads
+        if config.copying {
+            guard encoder.tokens.count == encoder.batch * encoder.length else {
+                throw BartError.invalidArgument("a copying model needs the encoder's input ids (EncoderOutput.tokens)")
+            }
+            for t in encoder.tokens where t < 0 || t >= config.vocabSize {
+                throw BartError.tokenOutOfRange(id: t, vocabSize: config.vocabSize)
+            }
+            for item in 0..<encoder.batch {
+                for j in 0..<encoder.length {
+                    state.crossTokens[item * state.encoderCapacity + j] = encoder.tokens[item * encoder.length + j]
+                }
+            }
+        }
         computeCrossKeysValues(encoder, state: state)
+        if let pointer = weights.pointer { computePointerKeys(pointer, encoder, state: state) }
     }
 
     /// Number of tokens fed since `beginDecoding`.
@@ -91,6 +105,7 @@ extension BartModel {
     public func decodeStep(_ tokens: UnsafeBufferPointer<Int>) throws -> UnsafeMutablePointer<Float> {
         let s = try decoderLayers(tokens)
         timed(.outputProjection) { weights.lmHead.apply(s.hidden.pointer, rows: s.rows, into: s.logits.pointer) }
+        if let pointer = weights.pointer { mixCopies(pointer, state: s) }
         return s.logits.pointer
     }
 

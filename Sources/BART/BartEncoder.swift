@@ -53,9 +53,18 @@ extension BartModel {
             }
             initialized = batch * itemSize
         }
+        // A copying model reads the input ids again at every decoder step (`mixCopies`).
+        var tokens: [Int] = []
+        if weights.pointer != nil {
+            tokens.reserveCapacity(batch * length)
+            for input in inputs {
+                tokens += input
+                tokens += repeatElement(config.padTokenId, count: length - input.count)
+            }
+        }
         return EncoderOutput(
             batch: batch, length: length, lengths: inputs.map(\.count), hidden: hidden, mask: mask,
-            coldStart: userRows.map { $0 == 0 }, dModel: d)
+            coldStart: userRows.map { $0 == 0 }, dModel: d, tokens: tokens)
     }
 
     private func encoderScratch(rows: Int, keyLength: Int, threads: Int) -> EncoderScratch {

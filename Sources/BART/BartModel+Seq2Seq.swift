@@ -4,7 +4,8 @@
 extension BartModel: Seq2SeqModel {
     public var vocabSize: Int { config.vocabSize }
     public var maxDecoderLength: Int? { config.maxPositionEmbeddings }
-    public var screenedArgmaxRows: Int { screenedGreedyArgmax ? Self.screenedMaxRows : 0 }
+    /// A copying model's scores are a mixture, not the output projection's logits: it has no screened path.
+    public var screenedArgmaxRows: Int { screenedGreedyArgmax && !config.copying ? Self.screenedMaxRows : 0 }
     public var profilesPicking: Bool { profile != nil }
     public func recordPicking(nanoseconds: UInt64) { profile?.add(.argmaxProcessors, nanoseconds) }
 }

@@ -53,6 +53,21 @@ public final class BartModel {
         guard let activation = Activation(rawValue: config.activation) else {
             throw BartError.badConfig(path: "config", detail: "unsupported activation \(config.activation)")
         }
+        if config.copying != (weights.pointer != nil) {
+            throw BartError.badConfig(
+                path: "config", detail: config.copying ? "prism_copy is set but the weights have no pointer"
+                    : "the weights have a pointer but config.json has no prism_copy")
+        }
+        if let p = weights.pointer {
+            let d = config.dModel
+            guard p.query.inFeatures == d, p.query.outFeatures == d, p.key.inFeatures == d, p.key.outFeatures == d,
+                  p.gate.inFeatures == d, p.gate.outFeatures == 3 else {
+                throw BartError.badConfig(path: "config", detail: "pointer weights are not [d_model, d_model] and [3, d_model]")
+            }
+            guard p.twins.count == config.vocabSize, p.twins.allSatisfy({ $0 >= 0 && $0 < config.vocabSize }) else {
+                throw BartError.badConfig(path: "config", detail: "copy_twins must map every token to a token")
+            }
+        }
         if let users, users.dModel != config.dModel {
             throw BartError.badUsers(detail: "user vectors have \(users.dModel) columns, d_model is \(config.dModel)")
         }

@@ -15,7 +15,7 @@ public final class BartProfile {
         case crossKeysValues
         case decoderEmbed, decoderSelfProjections, decoderSelfAttention, decoderCrossProjections
         case decoderCrossAttention, decoderFFN, decoderGELU, decoderNormResidual
-        case outputProjection, argmaxProcessors
+        case outputProjection, copyMixture, argmaxProcessors
 
         /// A short label for reports.
         public var label: String {
@@ -36,6 +36,7 @@ public final class BartProfile {
             case .decoderGELU: return "decoder GELU"
             case .decoderNormResidual: return "decoder layer norms + residual"
             case .outputProjection: return "output projection (50k vocab)"
+            case .copyMixture: return "copy gate + mixture (copying models)"
             case .argmaxProcessors: return "logits processors + argmax"
             }
         }

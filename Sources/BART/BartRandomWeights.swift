@@ -46,7 +46,12 @@ extension BartWeights {
                     crossAttention: try attention(), crossAttentionNorm: try norm(),
                     fc1: try linear(c.decoderFFNDim, d), fc2: try linear(d, c.decoderFFNDim), finalNorm: try norm())
             },
-            lmHead: try Linear(weight: shared, bias: [Float](repeating: 0, count: c.vocabSize), inFeatures: d, outFeatures: c.vocabSize))
+            lmHead: try Linear(weight: shared, bias: [Float](repeating: 0, count: c.vocabSize), inFeatures: d, outFeatures: c.vocabSize),
+            pointer: c.copying
+                ? BartPointerWeights(
+                    query: try linear(d, d), key: try linear(d, d), gate: try linear(3, d),
+                    twins: Array(0..<c.vocabSize))
+                : nil)
     }
 }
 

@@ -79,12 +79,15 @@ public struct BartWeights: Sendable {
     public var decoderLayers: [BartDecoderLayerWeights]
     /// `lm_head.weight` `[vocab, d_model]`; equal to `shared` when the embeddings are tied.
     public var lmHead: Linear
+    /// A copying model's pointer (`BartConfig.copying`), else nil.
+    public var pointer: BartPointerWeights?
 
     public init(
         shared: [Float], encoderTokens: [Float]? = nil, decoderTokens: [Float]? = nil,
         encoderPositions: [Float], decoderPositions: [Float],
         encoderEmbeddingNorm: LayerNorm, decoderEmbeddingNorm: LayerNorm,
-        encoderLayers: [BartEncoderLayerWeights], decoderLayers: [BartDecoderLayerWeights], lmHead: Linear
+        encoderLayers: [BartEncoderLayerWeights], decoderLayers: [BartDecoderLayerWeights], lmHead: Linear,
+        pointer: BartPointerWeights? = nil
     ) {
         self.shared = shared
         self.encoderTokens = encoderTokens ?? shared
@@ -96,5 +99,26 @@ public struct BartWeights: Sendable {
         self.encoderLayers = encoderLayers
         self.decoderLayers = decoderLayers
         self.lmHead = lmHead
+        self.pointer = pointer
+    }
+}
+
+/// The pointer of a copying model (COPYING.md): its own single-head attention over the encoder output and
+/// the gate between generating and copying, all reading the final decoder state.
+public struct BartPointerWeights: Sendable {
+    /// `copy_query` `[d_model, d_model]` + bias.
+    public var query: Linear
+    /// `copy_key` `[d_model, d_model]` + bias, applied to the encoder output.
+    public var key: Linear
+    /// `copy_gate` `[3, d_model]` + bias: the shares of generating, copying and copying a twin.
+    public var gate: Linear
+    /// `copy_twins` `[vocab]`: each token's spelling without its leading space (itself when none).
+    public var twins: [Int]
+
+    public init(query: Linear, key: Linear, gate: Linear, twins: [Int]) {
+        self.query = query
+        self.key = key
+        self.gate = gate
+        self.twins = twins
     }
 }

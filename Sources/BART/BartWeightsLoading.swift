@@ -19,6 +19,14 @@ struct WeightSource {
 
     func contains(_ name: String) -> Bool { folder.contains(name) }
 
+    func ints(_ name: String, _ shape: [Int]) throws -> [Int] {
+        do {
+            return try folder.ints(name, shape)
+        } catch let error as SafeTensorsError {
+            throw BartError.weights(error)
+        }
+    }
+
     func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         do {
             return try folder.floats(name, shape)
@@ -98,6 +106,11 @@ extension BartWeights {
             encoderEmbeddingNorm: try norm("model.encoder.layernorm_embedding"),
             decoderEmbeddingNorm: try norm("model.decoder.layernorm_embedding"),
             encoderLayers: encoderLayers, decoderLayers: decoderLayers,
-            lmHead: try Linear(weight: head, bias: bias, inFeatures: d, outFeatures: v))
+            lmHead: try Linear(weight: head, bias: bias, inFeatures: d, outFeatures: v),
+            pointer: c.copying
+                ? BartPointerWeights(
+                    query: try linear("copy_query", d, d), key: try linear("copy_key", d, d),
+                    gate: try linear("copy_gate", 3, d), twins: try source.ints("copy_twins", [v]))
+                : nil)
     }
 }

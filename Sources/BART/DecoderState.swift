@@ -39,6 +39,12 @@ final class DecoderState {
     var threads = 1
     /// Per row, ‖hidden‖₁ of the last screened step (see `ScreenedArgmax`).
     let screenNorms: UnsafeMutablePointer<Float>
+    /// A copying model's pointer (empty otherwise): input ids and pointer keys per item,
+    /// `[itemCapacity][encoderCapacity]` and `[itemCapacity][encoderCapacity][d_model]`; per row, the
+    /// query `[rowCapacity][d_model]`, gates `[rowCapacity][3]` and attention `[rowCapacity][encoderCapacity]`
+    /// of the current step.
+    let crossTokens: UnsafeMutablePointer<Int>
+    let pointerKeys, pointerQuery, pointerGates, pointerAttention: FloatBuffer
 
     init(
         rowCapacity: Int, itemCapacity: Int, stepCapacity: Int, encoderCapacity: Int, withReorder: Bool,
@@ -65,6 +71,13 @@ final class DecoderState {
         rowItems.initialize(repeating: 0, count: rowCapacity)
         screenNorms = .allocate(capacity: rowCapacity)
         screenNorms.initialize(repeating: 0, count: rowCapacity)
+        let copyItems = c.copying ? itemCapacity * encoderCapacity : 0
+        crossTokens = .allocate(capacity: max(copyItems, 1))
+        crossTokens.initialize(repeating: 0, count: max(copyItems, 1))
+        pointerKeys = FloatBuffer(count: copyItems * d)
+        pointerQuery = FloatBuffer(count: c.copying ? rowCapacity * d : 0)
+        pointerGates = FloatBuffer(count: c.copying ? rowCapacity * 3 : 0)
+        pointerAttention = FloatBuffer(count: c.copying ? rowCapacity * encoderCapacity : 0)
         hidden = FloatBuffer(count: rowCapacity * d)
         residual = FloatBuffer(count: rowCapacity * d)
         q = FloatBuffer(count: rowCapacity * d)
@@ -82,6 +95,7 @@ final class DecoderState {
         crossMask.deallocate()
         rowItems.deallocate()
         screenNorms.deallocate()
+        crossTokens.deallocate()
     }
 
     func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool, threads: Int) -> Bool {

@@ -105,7 +105,9 @@ struct EvalRunCommand: AsyncParsableCommand {
             }
         }
 
-        let evaluator = Evaluator(checker: GroundingChecker(catalog: catalog))
+        // The goldens outside the evaluated split give the vocabulary of the unknown-word figure.
+        let vocabulary = goldens.isEmpty ? nil : WordVocabulary(goldens: goldens, samples: samples, split: wanted, catalog: catalog)
+        let evaluator = Evaluator(checker: GroundingChecker(catalog: catalog), vocabulary: vocabulary)
         var reports: [SystemReport] = [], details: [String: [CaseDetail]] = [:]
         for system in systems {
             let (report, rows) = evaluator.evaluate(cases, system, lexical: system.name != "teacher")

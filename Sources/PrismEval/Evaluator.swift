@@ -54,24 +54,32 @@ public struct CaseDetail: Sendable, Codable {
     public var reference: String?
     public var rougeL: Double?
     public var grounding: GroundingReport
+    /// Lower-case words outside the vocabulary (`WordVocabulary`), when one was given.
+    public var unknownWords: [String]?
 
     enum CodingKeys: String, CodingKey {
         case sampleID = "sample_id", userID = "user_id", itemID = "item_id", explanation, reference, rougeL = "rouge_l", grounding
+        case unknownWords = "unknown_words"
     }
 }
 
 /// Computes a `SystemReport` from a system's outputs on the test cases.
 public struct Evaluator: Sendable {
     public let checker: GroundingChecker
+    /// When given, explanations with a word outside it are counted (`Faithfulness.unknownWord`).
+    public let vocabulary: WordVocabulary?
 
-    public init(checker: GroundingChecker) { self.checker = checker }
+    public init(checker: GroundingChecker, vocabulary: WordVocabulary? = nil) {
+        self.checker = checker
+        self.vocabulary = vocabulary
+    }
 
     public func evaluate(_ cases: [EvalCase], _ system: SystemOutputs, lexical: Bool = true) -> (SystemReport, [CaseDetail]) {
         let plain = RougeScorer(stemmed: false), stemmed = RougeScorer(stemmed: true)
         var details: [CaseDetail] = []
         var hypotheses: [String] = [], references: [String] = []
         var rouge = [Double](repeating: 0, count: 6)
-        var grounded = 0, named = 0, wrong = 0, unsupported = 0, falseClaims = 0
+        var grounded = 0, named = 0, wrong = 0, unsupported = 0, falseClaims = 0, unknownWord = 0
         var featureCases = 0, featureHits = 0
         var skeletons: [String] = []
         for c in cases {
@@ -82,6 +90,8 @@ public struct Evaluator: Sendable {
             if !report.wrongTitles.isEmpty { wrong += 1 }
             if !report.unsupportedSpans.isEmpty { unsupported += 1 }
             if !report.falseClaims.isEmpty { falseClaims += 1 }
+            let unknown = vocabulary?.unknownWords(text)
+            if let unknown, !unknown.isEmpty { unknownWord += 1 }
             skeletons.append(Diversity.skeleton(text, report: report))
             var rougeL: Double?
             if let reference = c.reference {
@@ -99,7 +109,8 @@ public struct Evaluator: Sendable {
                 }
             }
             details.append(CaseDetail(sampleID: c.sample.sampleID, userID: c.sample.userID, itemID: c.sample.itemID,
-                                      explanation: text, reference: c.reference, rougeL: rougeL, grounding: report))
+                                      explanation: text, reference: c.reference, rougeL: rougeL, grounding: report,
+                                      unknownWords: unknown))
         }
         let n = details.count
         func pct(_ k: Int, of total: Int = n) -> Double { total == 0 ? 0 : 100 * Double(k) / Double(total) }
@@ -121,7 +132,7 @@ public struct Evaluator: Sendable {
             faithfulness: SystemReport.Faithfulness(
                 fullyGrounded: pct(grounded), itemNamed: pct(named), wrongTitle: pct(wrong), unsupportedSpan: pct(unsupported),
                 falseClaim: pct(falseClaims), featureMatchingRatio: featureCases == 0 ? nil : pct(featureHits, of: featureCases),
-                featureCases: featureCases),
+                featureCases: featureCases, unknownWord: vocabulary == nil ? nil : pct(unknownWord)),
             diversity: SystemReport.DiversityFigures(
                 uniqueSentenceRatio: Diversity.uniqueSentenceRatio(texts), distinct1: Diversity.distinct(1, texts),
                 distinct2: Diversity.distinct(2, texts), templateShare: pct(skeletons.filter(topSet.contains).count),

@@ -48,12 +48,13 @@ public enum ReportWriter {
 
     /// The summary table, as printed at the end of a run and at the top of `report.md`.
     public static func summaryTable(_ report: EvalReport) -> String {
-        var rows = ["| system | n | grounded % | item named % | wrong title % | unsupported % | false claim % | FMR % | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU-1 | BLEU-4 | USR | distinct-2 | template % | p50 ms |",
-                    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        var rows = ["| system | n | grounded % | item named % | wrong title % | unsupported % | false claim % | unknown word % | FMR % | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU-1 | BLEU-4 | USR | distinct-2 | template % | p50 ms |",
+                    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for s in report.systems {
             let l = s.lexical
             rows.append("| \(s.name) | \(s.count) | \(f(s.faithfulness.fullyGrounded)) | \(f(s.faithfulness.itemNamed)) | \(f(s.faithfulness.wrongTitle)) | "
-                        + "\(f(s.faithfulness.unsupportedSpan)) | \(f(s.faithfulness.falseClaim)) | \(f(s.faithfulness.featureMatchingRatio)) | "
+                        + "\(f(s.faithfulness.unsupportedSpan)) | \(f(s.faithfulness.falseClaim)) | \(f(s.faithfulness.unknownWord)) | "
+                        + "\(f(s.faithfulness.featureMatchingRatio)) | "
                         + "\(f(l?.rouge1, 2)) | \(f(l?.rouge2, 2)) | \(f(l?.rougeL, 2)) | \(f(l?.bleu1, 2)) | \(f(l?.bleu4, 2)) | "
                         + "\(f(s.diversity.uniqueSentenceRatio, 3)) | \(f(s.diversity.distinct2, 3)) | \(f(s.diversity.templateShare)) | \(f(s.latency?.p50Ms, 0)) |")
         }
@@ -67,7 +68,9 @@ public enum ReportWriter {
         md += """
         - *grounded*: the recommended item is named, no catalog film outside the request is named, no capitalised \
         words match nothing (garbled or invented titles), and every genre, era and person claim holds for the films \
-        it is attached to. *wrong title*, *unsupported*, *false claim*: share of explanations with at least one.
+        it is attached to. *wrong title*, *unsupported*, *false claim*: share of explanations with at least one. \
+        *unknown word*: share with a lower-case word found in no golden outside this split and nowhere in the \
+        catalog (a garbled word; the checker judges names only).
         - ROUGE: mean F1 × 100 as `rouge-score` computes it (default tokenizer, no stemmer; stemmed figures in \
         report.json); BLEU: `sacrebleu` corpus BLEU (13a tokenizer) with max order 1 and 4, against the distilled goldens.
         - FMR: of the cases whose golden names a genre or person of the item, the share whose explanation names one too.

@@ -37,6 +37,9 @@ public struct SystemReport: Sendable, Codable, Equatable {
         /// item, the share whose explanation names at least one of those.
         public var featureMatchingRatio: Double?
         public var featureCases: Int
+        /// Share of explanations with a lower-case word outside the vocabulary (`WordVocabulary`):
+        /// garbled words the checker, which judges names, does not see. nil without a vocabulary.
+        public var unknownWord: Double? = nil
     }
 
     public struct DiversityFigures: Sendable, Codable, Equatable {

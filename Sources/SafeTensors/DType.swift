@@ -1,16 +1,22 @@
-/// Element types the reader understands; all are converted to `Float` on load.
+/// Element types the reader understands: floating-point tensors are converted to `Float` on load,
+/// integer tensors (index tables) to `Int`.
 public enum SafeTensorsDType: String, Sendable, CaseIterable {
     case f32 = "F32"
     case f16 = "F16"
     case bf16 = "BF16"
+    case i32 = "I32"
+    case i64 = "I64"
 
     /// Bytes per element.
     public var byteSize: Int {
         switch self {
-        case .f32: return 4
+        case .i64: return 8
+        case .f32, .i32: return 4
         case .f16, .bf16: return 2
         }
     }
+
+    public var isInteger: Bool { self == .i32 || self == .i64 }
 }
 
 /// IEEE 754 half precision bits → Float (exact; handles subnormals, infinities and NaN).

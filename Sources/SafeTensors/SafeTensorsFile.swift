@@ -82,6 +82,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
         if let expected, expected != info.shape {
             throw SafeTensorsError.shapeMismatch(name: name, expected: expected, actual: info.shape)
         }
+        guard !info.dtype.isInteger else {
+            throw SafeTensorsError.unsupportedDType(name: name, dtype: "\(info.dtype.rawValue) (a float type expected)")
+        }
         let n = info.count
         let src = base + dataStart + info.byteRange.lowerBound
         return [Float](unsafeUninitializedCapacity: n) { out, initialized in
@@ -97,9 +100,28 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 for i in 0..<n {
                     out[i] = bf16BitsToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                 }
+            case .i32, .i64:
+                break  // refused above
             }
             initialized = n
             releasePages(of: info)
+        }
+    }
+
+    /// The integer tensor `name` (I32 or I64) as `Int`s, row-major, checked against `shape`.
+    public func ints(_ name: String, shape expected: [Int]? = nil) throws -> [Int] {
+        guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(name: name) }
+        if let expected, expected != info.shape {
+            throw SafeTensorsError.shapeMismatch(name: name, expected: expected, actual: info.shape)
+        }
+        let src = base + dataStart + info.byteRange.lowerBound
+        switch info.dtype {
+        case .i64:
+            return (0..<info.count).map { Int(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self))) }
+        case .i32:
+            return (0..<info.count).map { Int(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+        default:
+            throw SafeTensorsError.unsupportedDType(name: name, dtype: "\(info.dtype.rawValue) (I32 or I64 expected)")
         }
     }
 

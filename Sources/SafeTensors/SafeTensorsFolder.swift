@@ -57,6 +57,12 @@ public struct SafeTensorsFolder: Sendable {
         return try files[index].bf16Bits(name, shape: shape)
     }
 
+    /// The integer tensor as `Int`s, checked against `shape`.
+    public func ints(_ name: String, _ shape: [Int]) throws -> [Int] {
+        guard let index = shardOf[name] else { throw SafeTensorsError.missingTensor(name: name) }
+        return try files[index].ints(name, shape: shape)
+    }
+
     /// The tensor as `Float`s, checked against `shape`.
     public func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         guard let index = shardOf[name] else { throw SafeTensorsError.missingTensor(name: name) }

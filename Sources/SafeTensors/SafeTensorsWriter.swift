@@ -1,6 +1,7 @@
 import Foundation
 
-/// One tensor to write: a name, a shape and row-major values stored as `dtype`.
+/// One tensor to write: a name, a shape and row-major values stored as `dtype` (integer dtypes store
+/// the values as integers; they must be whole numbers).
 public struct TensorToWrite: Sendable {
     public var name: String
     public var shape: [Int]
@@ -54,6 +55,16 @@ public enum SafeTensorsWriter {
             case .f16, .bf16:
                 for v in t.values {
                     var bits = (t.dtype == .f16 ? floatToHalfBits(v) : floatToBF16Bits(v)).littleEndian
+                    withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+                }
+            case .i32:
+                for v in t.values {
+                    var bits = Int32(v).littleEndian
+                    withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+                }
+            case .i64:
+                for v in t.values {
+                    var bits = Int64(v).littleEndian
                     withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
                 }
             }

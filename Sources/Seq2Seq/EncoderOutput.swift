@@ -13,8 +13,12 @@ public struct EncoderOutput: Sendable {
     /// Per sequence: true when no user vector was found (unknown or missing user; zeros were added).
     public let coldStart: [Bool]
     public let dModel: Int
+    /// `[batch, length]` input ids (padded positions hold the pad id), for models that copy from their
+    /// input; empty when the model does not keep them.
+    public let tokens: [Int]
 
-    public init(batch: Int, length: Int, lengths: [Int], hidden: [Float], mask: [UInt8], coldStart: [Bool], dModel: Int) {
+    public init(batch: Int, length: Int, lengths: [Int], hidden: [Float], mask: [UInt8], coldStart: [Bool], dModel: Int,
+                tokens: [Int] = []) {
         self.batch = batch
         self.length = length
         self.lengths = lengths
@@ -22,6 +26,7 @@ public struct EncoderOutput: Sendable {
         self.mask = mask
         self.coldStart = coldStart
         self.dModel = dModel
+        self.tokens = tokens
     }
 
     /// The hidden state of sequence `b` at position `i`.

@@ -101,6 +101,34 @@ final class EvaluatorTests: XCTestCase {
         let detail = try String(contentsOf: dir.appendingPathComponent("details-prism_w_o_user.jsonl"), encoding: .utf8)
         XCTAssertTrue(detail.contains("\"fully_grounded\":false"), detail)
     }
+
+    /// The checker judges names; a garbled lower-case word ("aguaxique") passed it. The vocabulary of the
+    /// goldens outside the split and of the catalog catches it, and only it.
+    func testUnknownLowerCaseWordsAreCounted() throws {
+        let train = Sample(sampleID: "t", userID: "u", itemID: "1", history: ["2"], split: .train, timestamp: 0)
+        let test = Sample(sampleID: "a", userID: "u", itemID: "1", history: ["2"], split: .test, timestamp: 0)
+        let goldens = ["t": "Heat is a crime film by Michael Mann from 1995, like The Piano and Jaws.",
+                       "a": "Heat is a crime film from the mysterious nineties."]  // test split: not vocabulary
+        let vocabulary = WordVocabulary(goldens: goldens, samples: [train, test], split: .test, catalog: Self.catalog)
+        XCTAssertEqual(vocabulary.unknownWords("Heat is a crime film, like The Piano."), [])
+        // Catalog words count (a genre, a director's name in lower case), numbers and capitalised words are
+        // the checker's, and each unknown word is listed once, as written.
+        XCTAssertEqual(vocabulary.unknownWords("Heat is a drama by mann from 1995, like Aguaxique and aguaxique, Spelled."), ["aguaxique"])
+        XCTAssertEqual(vocabulary.unknownWords("Heat is a mysterious crime film."), ["mysterious"], "test goldens are not vocabulary")
+        let cases = [testCase("a", history: ["2"], item: "1", reference: goldens["a"]),
+                     testCase("b", history: ["1"], item: "4", reference: nil)]
+        let outputs = SystemOutputs(name: "s", texts: ["a": "Heat is a crime film, like The Piano and aguaxique.",
+                                                       "b": "Casino is a crime film, like Heat."])
+        let (report, details) = Evaluator(checker: GroundingChecker(catalog: Self.catalog), vocabulary: vocabulary)
+            .evaluate(cases, outputs)
+        XCTAssertEqual(report.faithfulness.fullyGrounded, 100, "the checker alone passes both")
+        XCTAssertEqual(report.faithfulness.unknownWord ?? -1, 50, accuracy: 1e-9)
+        XCTAssertEqual(details.map(\.unknownWords), [["aguaxique"], []])
+        let (plain, _) = Evaluator(checker: GroundingChecker(catalog: Self.catalog)).evaluate(cases, outputs)
+        XCTAssertNil(plain.faithfulness.unknownWord)
+        XCTAssertTrue(ReportWriter.summaryTable(EvalReport(dataset: "d", split: "test", cases: 2, references: 1, systems: [report],
+                                                            command: "prism eval")).contains("| 50.0 |"))
+    }
 }
 
 /// The noise of the RQ3 experiment: every corrupted golden is caught by the checker as the kind of
@@ -135,6 +163,7 @@ final class GoldenNoiseTests: XCTestCase {
             }
         }
     }
+
 }
 
 /// The rule oracle's text for a case (what distilled goldens hold).
@@ -147,4 +176,5 @@ struct RuleOracleText {
         prompt.item = ItemFacts(c.facts.item)
         return RuleOracle().explain(prompt).text
     }
+
 }

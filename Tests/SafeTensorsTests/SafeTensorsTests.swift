@@ -116,9 +116,31 @@ final class SafeTensorsTests: XCTestCase {
                 guard case .badHeader? = error as? SafeTensorsError else { return XCTFail("\(name): \(error)") }
             }
         }
-        let p = try fileWithHeader(#"{"w": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}}"#, data: Array(repeating: 0, count: 8), "i64")
+        let p = try fileWithHeader(#"{"w": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]}}"#, data: Array(repeating: 0, count: 8), "u8")
         XCTAssertThrowsError(try SafeTensorsFile(path: p)) { error in
-            XCTAssertEqual(error as? SafeTensorsError, .unsupportedDType(name: "w", dtype: "I64"))
+            XCTAssertEqual(error as? SafeTensorsError, .unsupportedDType(name: "w", dtype: "U8"))
+        }
+    }
+
+    /// Index tables are stored as integers: read as `Int`s, never as floats, and a float tensor is not an
+    /// index table.
+    func testIntegerTensors() throws {
+        let path = NSTemporaryDirectory() + "ints-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try SafeTensorsWriter.write([
+            TensorToWrite(name: "i64", shape: [2, 2], values: [0, -3, 65_537, 7], dtype: .i64),
+            TensorToWrite(name: "i32", shape: [3], values: [5, -1, 2], dtype: .i32),
+            TensorToWrite(name: "f", shape: [1], values: [1.5]),
+        ], to: path)
+        let file = try SafeTensorsFile(path: path)
+        XCTAssertEqual(try file.ints("i64", shape: [2, 2]), [0, -3, 65_537, 7])
+        XCTAssertEqual(try file.ints("i32"), [5, -1, 2])
+        XCTAssertThrowsError(try file.ints("i64", shape: [4]))
+        XCTAssertThrowsError(try file.ints("f")) { error in
+            XCTAssertEqual(error as? SafeTensorsError, .unsupportedDType(name: "f", dtype: "F32 (I32 or I64 expected)"))
+        }
+        XCTAssertThrowsError(try file.floats("i64")) { error in
+            XCTAssertEqual(error as? SafeTensorsError, .unsupportedDType(name: "i64", dtype: "I64 (a float type expected)"))
         }
     }
 

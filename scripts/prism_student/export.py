@@ -60,7 +60,9 @@ def export(student, tokenizer, rows, folder, *, max_input_tokens, max_target_tok
     for k, v in bart.state_dict().items():
         if tie and k in TIED_COPIES:
             continue
-        state[k] = v.detach().to(torch.float32).cpu().contiguous()
+        # Integer tables (a copying student's copy_twins, COPYING.md) stay int64; weights are fp32.
+        dtype = torch.int64 if not v.is_floating_point() else torch.float32
+        state[k] = v.detach().to(dtype).cpu().contiguous()
     save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
     tokenizer.save(os.path.join(folder, "tokenizer.json"))
 

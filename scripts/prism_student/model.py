@@ -8,16 +8,19 @@ In code: `inputs_embeds = encoder.embed_tokens(input_ids) + U[row][:, None, :]` 
 BartScaledWordEmbedding already multiplies by embed_scale), then BartEncoder adds the positions and applies
 layernorm_embedding. Row 0 of U is the unknown user and stays exactly zero (nn.Embedding padding_idx=0: zero at
 init and no gradient; decoupled weight decay keeps zero at zero). The decoder has no user term.
+
+A copying student (`--copy`) is a `CopyingBart` (copying.py): the same model plus a pointer over the input.
 """
 import torch
 from torch import nn
 from transformers import BartConfig, BartForConditionalGeneration
 
+from .copying import COPY_FORMAT, CopyingBart, is_copying
 from .tokenizer import BOS, EOS, PAD
 
 
 def small_config(vocab_size, d_model=256, encoder_layers=3, decoder_layers=3, heads=4, ffn=1024,
-                 max_positions=256, dropout=0.1):
+                 max_positions=256, dropout=0.1, copy=False):
     config = BartConfig(
         vocab_size=vocab_size, d_model=d_model, encoder_layers=encoder_layers, decoder_layers=decoder_layers,
         encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
@@ -27,6 +30,8 @@ def small_config(vocab_size, d_model=256, encoder_layers=3, decoder_layers=3, he
         forced_bos_token_id=BOS, forced_eos_token_id=EOS, tie_word_embeddings=True,
     )
     config._attn_implementation = "sdpa"  # training speed; inference (load_bart) uses eager, as the goldens do
+    if copy:
+        config.prism_copy = COPY_FORMAT  # copying.py
     return config
 
 
@@ -47,6 +52,13 @@ class PrismStudent(nn.Module):
     def config(self):
         return self.bart.config
 
+    @property
+    def copying(self):
+        return is_copying(self.bart.config)
+
+    def _copy_kwargs(self, input_ids):
+        return {"copy_source_ids": input_ids} if self.copying else {}
+
     def user_table(self):
         """`[num_users + 1, d_model]` float32 (row 0 zero), or None for the ablation."""
         return None if self.users is None else self.users.weight.detach().float().cpu()
@@ -64,20 +76,26 @@ class PrismStudent(nn.Module):
     def forward(self, input_ids, attention_mask, labels, user_rows=None):
         """Loss over `labels` (pad = -100); decoder inputs are labels shifted right after `</s>` (BART)."""
         enc = self.encode(input_ids, attention_mask, user_rows)
-        return self.bart(encoder_outputs=enc, attention_mask=attention_mask, labels=labels, return_dict=True)
+        return self.bart(encoder_outputs=enc, attention_mask=attention_mask, labels=labels, return_dict=True,
+                         **self._copy_kwargs(input_ids))
 
     @torch.no_grad()
     def generate(self, input_ids, attention_mask, user_rows=None, **kwargs):
         enc = self.encode(input_ids, attention_mask, user_rows)
-        return self.bart.generate(encoder_outputs=enc, attention_mask=attention_mask, **kwargs)
+        return self.bart.generate(encoder_outputs=enc, attention_mask=attention_mask, **self._copy_kwargs(input_ids),
+                                  **kwargs)
 
 
 def new_bart(config, seed=None):
     if seed is not None:
         torch.manual_seed(seed)
-    return BartForConditionalGeneration(config)
+    return (CopyingBart if is_copying(config) else BartForConditionalGeneration)(config)
 
 
-def load_bart(folder):
-    bart = BartForConditionalGeneration.from_pretrained(folder, attn_implementation="eager")
-    return bart
+def load_bart(folder, copy=False):
+    """The HF folder's model; `copy` adds a new pointer (copying.py) to a folder that has none (fine-tuning it)."""
+    config = BartConfig.from_pretrained(folder)
+    if copy:
+        config.prism_copy = COPY_FORMAT
+    cls = CopyingBart if is_copying(config) else BartForConditionalGeneration
+    return cls.from_pretrained(folder, config=config, attn_implementation="eager")

@@ -44,6 +44,8 @@ def parse_args(argv=None):
     g.add_argument("--ffn", type=int, default=1024)
     g.add_argument("--vocab-size", type=int, default=4096, help="BPE vocabulary size (trained on inputs + goldens)")
     g.add_argument("--dropout", type=float, default=0.1)
+    g.add_argument("--copy", action="store_true", help="a copying student (copying.py, Sources/BART/COPYING.md): "
+                                                       "the next token mixes generating and copying input tokens")
     g = ap.add_argument_group("data")
     g.add_argument("--max-input-tokens", type=int, default=256,
                    help="input budget in tokenizer ids incl. <s> </s>: oldest history items dropped whole")
@@ -182,7 +184,7 @@ def build(args, train_samples, catalog, device):
     rows = {} if args.no_user else D.user_rows(train_samples)
     if args.init:
         tokenizer = load_tokenizer(args.init)
-        bart = load_bart(args.init)
+        bart = load_bart(args.init, copy=args.copy)
         if args.marks == "on":
             from tokenizers import AddedToken
             from .grounding_marks import MARKS
@@ -200,11 +202,13 @@ def build(args, train_samples, catalog, device):
         log(args, f"tokenizer: {tokenizer.get_vocab_size()} tokens trained in {time.time() - t0:.1f}s")
         config = small_config(tokenizer.get_vocab_size(), args.d_model, args.encoder_layers, args.decoder_layers,
                               args.heads, args.ffn, max(args.max_input_tokens, args.max_target_tokens + 1),
-                              args.dropout)
+                              args.dropout, copy=args.copy)
         bart = new_bart(config, seed=args.seed)
         init = {"kind": "from-scratch", "d_model": args.d_model, "encoder_layers": args.encoder_layers,
                 "decoder_layers": args.decoder_layers, "heads": args.heads, "ffn": args.ffn,
-                "vocab_size": tokenizer.get_vocab_size()}
+                "vocab_size": tokenizer.get_vocab_size(), "copy": bool(args.copy)}
+    if hasattr(bart, "set_copy_twins"):
+        bart.set_copy_twins(tokenizer)
     torch.manual_seed(args.seed + 1)
     student = PrismStudent(bart, len(rows), with_users=not args.no_user, init_std=args.user_init_std)
     if args.init and not args.no_user:
@@ -268,12 +272,12 @@ def run(args):
             raise SystemExit(f"--resume: no checkpoint at {last_path}")
         state = torch.load(last_path, map_location="cpu", weights_only=False)
         from tokenizers import Tokenizer
-        from transformers import BartConfig, BartForConditionalGeneration
+        from transformers import BartConfig
         tokenizer = Tokenizer.from_str(state["tokenizer"])
         rows = state["rows"]
         config = BartConfig.from_dict(state["config"])
         config._attn_implementation = "eager"
-        student = PrismStudent(BartForConditionalGeneration(config), len(rows), with_users=state["with_users"])
+        student = PrismStudent(new_bart(config), len(rows), with_users=state["with_users"])
         student.load_state_dict(state["model"])
         student.to(device)
         init = state["init"]
