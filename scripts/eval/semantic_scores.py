@@ -64,6 +64,15 @@ def gpt_score(tokenizer, model, context, candidate):
     return sum(picked) / len(picked)
 
 
+def mean_bertscore(pairs, scorer):
+    """Mean BERTScore-F1 x 100 over (candidate, reference) pairs. An empty candidate (a student whose only
+    span the length limit cut is left with no text) matches nothing and scores 0; bert-score itself cannot
+    encode an empty string, so only the others are scored by `scorer(candidates, references)`."""
+    scored = [(c, r) for c, r in pairs if c.strip()]
+    f1 = scorer([c for c, _ in scored], [r for _, r in scored]) if scored else []
+    return 100 * sum(f1) / len(pairs)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("input")
@@ -93,10 +102,11 @@ def main(argv):
         figures = {}
         pairs = [(r["candidate"], r["reference"]) for r in rows if r.get("reference")]
         if pairs and "bertscore" in metrics:
-            _, _, f1 = bert_score([c for c, _ in pairs], [r for _, r in pairs], model_type=bert_model,
-                                  num_layers=args.bertscore_layer, idf=False, rescale_with_baseline=False,
-                                  batch_size=args.batch, lang="en")
-            figures[bert_name] = float(f1.mean().item()) * 100
+            def scorer(candidates, references):
+                _, _, f1 = bert_score(candidates, references, model_type=bert_model, num_layers=args.bertscore_layer,
+                                      idf=False, rescale_with_baseline=False, batch_size=args.batch, lang="en")
+                return [float(x) for x in f1]
+            figures[bert_name] = mean_bertscore(pairs, scorer)
         scores = [gpt_score(tokenizer, model, r["context"], r["candidate"]) for r in rows] if model is not None else []
         scores = [s for s in scores if not math.isnan(s)]
         if scores:

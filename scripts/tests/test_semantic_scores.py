@@ -46,3 +46,17 @@ def test_gpt_score_is_the_mean_log_likelihood_of_the_candidate():
     assert score == pytest.approx(-loss, abs=1e-5)
     # A candidate the context does not support scores differently (the figure depends on the text).
     assert semantic.gpt_score(tok, model, context, "you you you you you") != pytest.approx(score, abs=1e-6)
+
+
+def test_an_empty_candidate_scores_zero_without_reaching_bert_score():
+    seen = []
+
+    def scorer(candidates, references):
+        assert all(c.strip() for c in candidates), "bert-score cannot encode an empty candidate"
+        seen.extend(candidates)
+        return [0.5 for _ in candidates]
+
+    pairs = [("Heat is a crime film.", "Heat is a crime film."), ("", "Casino is a drama."), ("Jaws.", "Jaws is...")]
+    assert semantic.mean_bertscore(pairs, scorer) == pytest.approx(100 * (0.5 + 0 + 0.5) / 3)
+    assert seen == ["Heat is a crime film.", "Jaws."]
+    assert semantic.mean_bertscore([("  ", "x")], scorer) == 0
