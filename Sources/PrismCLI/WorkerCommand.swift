@@ -118,11 +118,16 @@ struct WorkerCommand: AsyncParsableCommand {
         case "explain":
             guard let model else { throw ValidationError("--handler explain needs --model DIR") }
             let items = try catalog.map { try SampleIO.readCatalog(from: URL(fileURLWithPath: $0)) } ?? ItemCatalog()
-            let gate = groundingGuard ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams) : nil
+            // The student's words.txt (when its export wrote one) and the catalog: the words a served
+            // explanation may use.
+            let vocabulary = groundingGuard ? try WordVocabulary.load(studentFolder: model, catalog: items) : nil
+            let gate = groundingGuard
+                ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams, vocabulary: vocabulary) : nil
             let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate, constrained: constraints)
             inference = thread
             logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
                                                       "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)",
+                                                      "guard_vocabulary": "\(vocabulary?.count ?? 0)",
                                                       "grounding_constraints": "\(thread.constrainsSpans)"])
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")

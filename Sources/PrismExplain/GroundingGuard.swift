@@ -21,18 +21,35 @@ public enum GroundingOutcome: String, Sendable, CaseIterable {
 /// The serving guard: no reply carries an explanation that the grounding checker rejects. A failed
 /// explanation is decoded again with beam search (`retryBeams` hypotheses, best first, the first
 /// that passes wins); when none passes, the rule oracle — grounded by construction — answers.
+///
+/// With a `vocabulary` (the student folder's `words.txt` and the catalog), an explanation must also use
+/// no lower-case word outside it: the checker judges names, so garbled filler ("and aguaxique") would
+/// otherwise be served.
 public struct GroundingGuard: Sendable {
     public let checker: GroundingChecker
     public var retryBeams: Int
+    public let vocabulary: WordVocabulary?
     let oracle = RuleOracle()
 
-    public init(checker: GroundingChecker, retryBeams: Int = 4) {
+    public init(checker: GroundingChecker, retryBeams: Int = 4, vocabulary: WordVocabulary? = nil) {
         self.checker = checker
         self.retryBeams = max(0, retryBeams)
+        self.vocabulary = vocabulary
     }
 
-    public func check(_ text: String, job: ExplainJob) -> GroundingReport {
-        checker.check(text, facts: GroundingFacts(history: job.history, item: job.item))
+    /// The checker's report and the words outside the vocabulary.
+    public struct Verdict: Sendable {
+        public var report: GroundingReport
+        public var unknownWords: [String]
+        public var passes: Bool { report.fullyGrounded && unknownWords.isEmpty }
+        public var problems: [String] {
+            report.problems + unknownWords.map { "\"\($0)\" is no word of the teacher's goldens or the catalog" }
+        }
+    }
+
+    public func check(_ text: String, job: ExplainJob) -> Verdict {
+        Verdict(report: checker.check(text, facts: GroundingFacts(history: job.history, item: job.item)),
+                unknownWords: vocabulary?.unknownWords(text) ?? [])
     }
 
     /// The rule oracle's explanation of a job.
@@ -62,12 +79,12 @@ extension StudentModel {
         guard let gate = groundingGuard else { return }
         var failing: [Int] = []
         for (k, job) in jobs.enumerated() {
-            let report = gate.check(outcomes[k].explanation, job: job)
-            outcomes[k].cited = GroundingGuard.cited(report)
-            if report.fullyGrounded {
+            let verdict = gate.check(outcomes[k].explanation, job: job)
+            outcomes[k].cited = GroundingGuard.cited(verdict.report)
+            if verdict.passes {
                 outcomes[k].grounding = .grounded
             } else {
-                outcomes[k].problems = report.problems
+                outcomes[k].problems = verdict.problems
                 if job.allowUngrounded { outcomes[k].grounding = .ungrounded } else { failing.append(k) }
             }
         }
@@ -81,15 +98,15 @@ extension StudentModel {
             }
         }
         for k in failing {
-            if let (text, report) = hypotheses[k].lazy.map({ ($0, gate.check($0, job: jobs[k])) }).first(where: { $0.1.fullyGrounded }) {
+            if let (text, verdict) = hypotheses[k].lazy.map({ ($0, gate.check($0, job: jobs[k])) }).first(where: { $0.1.passes }) {
                 outcomes[k].explanation = text
                 outcomes[k].grounding = .groundedBeam
-                outcomes[k].cited = GroundingGuard.cited(report)
+                outcomes[k].cited = GroundingGuard.cited(verdict.report)
             } else {
                 let text = gate.fallback(jobs[k])
                 outcomes[k].explanation = text
                 outcomes[k].grounding = .fallback
-                outcomes[k].cited = GroundingGuard.cited(gate.check(text, job: jobs[k]))
+                outcomes[k].cited = GroundingGuard.cited(gate.check(text, job: jobs[k]).report)
             }
         }
     }

@@ -83,6 +83,47 @@ final class GroundingGuardTests: XCTestCase {
         XCTAssertTrue(replies[0].groundingProblems.isEmpty)
     }
 
+    /// With a vocabulary the guard also refuses words found in neither the goldens nor the catalog: the
+    /// trained student's text ("… is directed by …") is served with the goldens' words, and falls back
+    /// to the oracle when "directed" is no longer one of them.
+    func testAWordOutsideTheVocabularyIsNotServed() async throws {
+        let folder = StudentParityTests.folder
+        let catalog = try SampleIO.readCatalog(from: folder.appendingPathComponent("catalog.jsonl"))
+        let goldens = try String(contentsOf: folder.appendingPathComponent("distilled.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["explanation"] as? String
+            }
+        XCTAssertGreaterThan(goldens.count, 100)
+        var served: [ExplainReply] = []
+        for texts in [goldens, goldens.map { $0.replacingOccurrences(of: "directed", with: "") }] {
+            let gate = GroundingGuard(checker: GroundingChecker(catalog: catalog), retryBeams: 4,
+                                      vocabulary: WordVocabulary(texts: texts, catalog: catalog))
+            let thread = try await InferenceThread(folder: folder.appendingPathComponent("with-user").path, groundingGuard: gate)
+            let handler = ExplainHandler(inference: thread, catalog: catalog, maxBatchSize: 4, maxHistoryItems: 20)
+            let results = await handler.handle(batch: [try request(user: "alice", history: ["m1", "m2"], item: "m5")])
+            await thread.close()
+            served.append(try ExplainReply(serializedBytes: results[0].body))
+        }
+        XCTAssertTrue(served[0].explanation.contains(" is directed by "), served[0].explanation)
+        XCTAssertEqual(served[0].grounding, .grounded)
+        XCTAssertEqual(served[1].grounding, .fallback, served[1].explanation)
+        XCTAssertFalse(served[1].explanation.contains("directed"), served[1].explanation)
+        XCTAssertTrue(served[1].groundingProblems.contains { $0.hasPrefix("\"directed\" is no word") }, "\(served[1].groundingProblems)")
+    }
+
+    /// A student folder's words.txt is read as whitespace-separated pieces, folded like the text checked.
+    func testWordsFileOfAStudentFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prism-words-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertNil(try WordVocabulary.load(studentFolder: dir.path, catalog: ItemCatalog()))
+        try Data("children's\nDon't\nfilm,\n(ID4)\n".utf8).write(to: dir.appendingPathComponent("words.txt"))
+        let vocabulary = try XCTUnwrap(try WordVocabulary.load(studentFolder: dir.path, catalog: ItemCatalog()))
+        XCTAssertEqual(vocabulary.unknownWords("a children's film, dont id4 and don't"), ["a", "and"])
+        try Data([0xFF, 0xFE]).write(to: dir.appendingPathComponent("words.txt"))
+        XCTAssertThrowsError(try WordVocabulary.load(studentFolder: dir.path, catalog: ItemCatalog()))
+    }
+
     func testAllowUngroundedReturnsTheStudentsTextWithItsVerdict() async throws {
         let (handler, thread, checker, catalog) = try await fleetPieces(guardBeams: 4)
         let results = await handler.handle(batch: [try request(user: "alice", history: ["m1", "m2"], item: "m5", allowUngrounded: true)])

@@ -8,6 +8,9 @@
     user_embeddings.safetensors  tensor "user_embeddings" [num_users + 1, d_model], row 0 = zeros (absent for
                                  the --no-user ablation: Swift then treats every user as cold)
     users.json                   {external user id: row >= 1} (absent for the ablation)
+    words.txt                    the distinct whitespace-separated pieces of the training goldens, one per line:
+                                 with the catalog, the words the serving guard lets an explanation use
+                                 (Swift: WordVocabulary.load)
     prism.json                   manifest: input format, token budgets, data hashes, ablation flag, summary
 """
 import json
@@ -42,8 +45,14 @@ def write_json(path, obj, **kw):
         f.write("\n")
 
 
+def golden_words(texts):
+    """words.txt's lines: every distinct whitespace-separated piece of `texts`, sorted. The reader folds each
+    piece into words itself (punctuation, case, apostrophes), so nothing here has to agree with its rules."""
+    return sorted({piece for text in texts for piece in text.split()})
+
+
 def export(student, tokenizer, rows, folder, *, max_input_tokens, max_target_tokens, manifest_extra=None,
-           num_beams=1, no_repeat_ngram_size=3):
+           num_beams=1, no_repeat_ngram_size=3, goldens=None):
     os.makedirs(folder, exist_ok=True)
     bart = student.bart
     config = bart.config
@@ -65,6 +74,13 @@ def export(student, tokenizer, rows, folder, *, max_input_tokens, max_target_tok
         state[k] = v.detach().to(dtype).cpu().contiguous()
     save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
     tokenizer.save(os.path.join(folder, "tokenizer.json"))
+
+    words_path = os.path.join(folder, "words.txt")
+    if goldens is not None:
+        with open(words_path, "w", encoding="utf-8") as f:
+            f.writelines(w + "\n" for w in golden_words(goldens))
+    elif os.path.exists(words_path):
+        os.remove(words_path)
 
     for name in ("user_embeddings.safetensors", "users.json"):
         path = os.path.join(folder, name)

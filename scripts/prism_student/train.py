@@ -422,7 +422,7 @@ def run(args):
         extra["grounding"] = {"format": MARKS_FORMAT}
     export(student.cpu(), tokenizer, rows, args.output, max_input_tokens=args.max_input_tokens,
            max_target_tokens=args.max_target_tokens, manifest_extra=extra, num_beams=args.num_beams,
-           no_repeat_ngram_size=args.no_repeat_ngram_size)
+           no_repeat_ngram_size=args.no_repeat_ngram_size, goldens=[s["explanation"] for s in train_samples])
     assert FORMAT_NAME == "student-input/1"
     return summary
 

@@ -133,8 +133,13 @@ def test_train_export_reload(tmp_path, torch_modules):
     out, summary = _train(tmp_path, "with-user", [])
     assert summary["epochs"] == 2 and summary["steps"] > 0 and summary["valid_loss"] > 0
     for name in ("config.json", "model.safetensors", "tokenizer.json", "user_embeddings.safetensors", "users.json",
-                 "prism.json"):
+                 "prism.json", "words.txt"):
         assert (out / name).exists(), name
+    # words.txt: the training goldens' whitespace-separated pieces, each once, sorted (the guard's vocabulary).
+    from prism_student.export import golden_words
+    words = (out / "words.txt").read_text(encoding="utf-8").splitlines()
+    assert words == sorted(set(words)) and "directed" in words and "film." in words
+    assert golden_words(["a b  a", "c\nb."]) == ["a", "b", "b.", "c"]
     cfg = json.load(open(out / "config.json"))
     assert cfg["model_type"] == "bart" and cfg["forced_bos_token_id"] == 0 and cfg["forced_eos_token_id"] == 2
     assert cfg["no_repeat_ngram_size"] == 3 and cfg["max_length"] == 17

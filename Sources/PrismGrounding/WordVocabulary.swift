@@ -1,8 +1,9 @@
+import Foundation
 import PrismData
-import PrismGrounding
 
-/// The words an explanation may use: every word of the teacher's goldens outside the evaluated split and
-/// every word the catalog shows (titles, people, genres, plots).
+/// The words an explanation may use: every word of the teacher's goldens (outside the evaluated split,
+/// for `prism eval`; those the student was trained on, for the serving guard) and every word the
+/// catalog shows (titles, people, genres, plots).
 ///
 /// It closes the grounding checker's blind spot: the checker judges capitalised names, so a garbled
 /// lower-case word ("like Gattaca and aguaxique") passed it. A student learns its words from the goldens
@@ -29,6 +30,22 @@ public struct WordVocabulary: Sendable {
     public init(goldens: [String: String], samples: [Sample], split: Split, catalog: ItemCatalog) {
         let outside = samples.lazy.filter { $0.split != split }.compactMap { goldens[$0.sampleID] }
         self.init(texts: outside, catalog: catalog)
+    }
+
+    /// The serving guard's vocabulary: `words.txt` of a student folder (the whitespace-separated pieces of
+    /// its training goldens, one per line, written by the training code's export) and the catalog; nil
+    /// when the folder has no such file.
+    public static func load(studentFolder: String, catalog: ItemCatalog) throws -> WordVocabulary? {
+        let path = studentFolder + "/words.txt"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw GroundingError.unreadable(path: path, detail: error.localizedDescription)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw GroundingError.unreadable(path: path, detail: "not UTF-8")
+        }
+        return WordVocabulary(texts: text.split(separator: "\n").map(String.init), catalog: catalog)
     }
 
     public var count: Int { words.count }
