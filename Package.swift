@@ -165,7 +165,7 @@ let package = Package(
             name: "PrismCLI",
             dependencies: [
                 "PrismBroker", "PrismWorker", "PrismClient", "PrismTelemetry", "PrismWire", "ZeroMQ", "PrismBench",
-                "PrismData", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench", "Tokenizers", "T5", "Generation",
+                "PrismData", "TensorKernels", "PrismTeacher", "PrismTeacherOpenAI", "PrismDistill", "PrismExplain", "BARTBench", "Tokenizers", "T5", "Generation",
                 "PrismEval", "PrismGrounding", "PrismSecurity", "PrismTeacherService", "PrismGateway", "PrismTeacherT5",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

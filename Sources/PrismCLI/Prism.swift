@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorKernels
 import Logging
 
 @main
@@ -22,7 +23,21 @@ struct Prism: AsyncParsableCommand {
             Foundation.exit(78)  // EX_CONFIG
         }
         #endif
+        restartWithBetterBLASKernels()
         await main(nil)
+    }
+
+    /// Starts this process again (same pid, arguments and descriptors) with `OPENBLAS_CORETYPE` set when
+    /// OpenBLAS chose kernels older than the CPU supports (`BLASKernels`); the variable is set before the
+    /// exec, so the new image never does it again. A user's own `OPENBLAS_CORETYPE` is left alone, and
+    /// when the exec fails the command runs with the kernels it has.
+    static func restartWithBetterBLASKernels() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, let flags = CPUFeatures.flags(),
+              let core = BLASKernels.betterCore(than: BLASKernels.coreName, flags: flags) else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)
+        arguments.forEach { free($0) }
     }
 }
 
@@ -31,11 +46,16 @@ enum CPUFeatures {
     /// The flags in `required` the CPU does not report; empty when all are present or when the flags
     /// cannot be read (not Linux): then nothing is claimed missing.
     static func missing(_ required: [String]) -> [String] {
+        guard let flags = flags() else { return [] }
+        return required.filter { !flags.contains($0) }
+    }
+
+    /// The first CPU's flags, or nil when they cannot be read.
+    static func flags() -> Set<String>? {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
-        let flags = Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-        return required.filter { !flags.contains($0) }
+              let colon = line.firstIndex(of: ":") else { return nil }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 }
 

@@ -62,3 +62,28 @@ final class KernelTests: XCTestCase {
         BLAS.setThreads(before)
     }
 }
+
+/// When `prism` restarts itself to give OpenBLAS better kernels (BLASKernels).
+final class BLASKernelChoiceTests: XCTestCase {
+    let avx512: Set<String> = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512_vnni"]
+
+    func testAGenericChoiceOnAModernCPUIsUpgraded() {
+        // A virtual CPU model OpenBLAS does not know: its SSE3 fallback on a CPU with AVX-512.
+        XCTAssertEqual(BLASKernels.betterCore(than: "Prescott", flags: avx512), "SkylakeX")
+        XCTAssertEqual(BLASKernels.betterCore(than: "Core2", flags: avx512.subtracting(["avx512bw"])), "Haswell")
+        XCTAssertEqual(BLASKernels.betterCore(than: "Nehalem", flags: ["sse3", "avx", "avx2", "fma"]), "Haswell")
+    }
+
+    func testAKnownChoiceOrAnOldCPUIsLeftAlone() {
+        for core in ["Haswell", "SkylakeX", "Zen", "Cooperlake", "SapphireRapids", "skylakex"] {
+            XCTAssertNil(BLASKernels.betterCore(than: core, flags: avx512), core)
+        }
+        XCTAssertNil(BLASKernels.betterCore(than: "Prescott", flags: ["sse3", "avx"]), "no AVX2: its choice stands")
+        XCTAssertNil(BLASKernels.betterCore(than: "Prescott", flags: []))
+    }
+
+    func testTheLoadedLibraryNamesItsKernels() {
+        XCTAssertFalse(BLASKernels.coreName.isEmpty)
+        XCTAssertNotEqual(BLASKernels.coreName, "unknown")
+    }
+}
