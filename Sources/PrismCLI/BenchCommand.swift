@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import BARTBench
 import PrismBench
+import TensorKernels
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -156,6 +157,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
         options.threads = threads
         options.screenedArgmax = screenedArgmax
         print("load average at start: \(loadAverage())")
+        print("OpenBLAS kernels: \(BLASKernels.coreName)")
         let swift = try BARTBench.run(options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         print(BARTBench.report(swift, options: options))
         print("\n" + BARTBench.breakdown(swift, options: options))

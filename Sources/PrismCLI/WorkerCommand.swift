@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import Foundation
+import TensorKernels
 import PrismData
 import PrismExplain
 import PrismGrounding
@@ -128,6 +129,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
                                                       "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)",
                                                       "guard_vocabulary": "\(vocabulary?.count ?? 0)",
+                                                      "blas_kernels": "\(BLASKernels.coreName)",
                                                       "grounding_constraints": "\(thread.constrainsSpans)"])
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
