@@ -46,9 +46,13 @@ extension BartModel {
             for t in encoder.tokens where t < 0 || t >= config.vocabSize {
                 throw BartError.tokenOutOfRange(id: t, vocabSize: config.vocabSize)
             }
+            // Each input id and its twin, looked up once per request rather than at every step.
+            let twins = weights.pointer?.twins ?? []
             for item in 0..<encoder.batch {
                 for j in 0..<encoder.length {
-                    state.crossTokens[item * state.encoderCapacity + j] = encoder.tokens[item * encoder.length + j]
+                    let id = encoder.tokens[item * encoder.length + j]
+                    state.crossTokens[item * state.encoderCapacity + j] = id
+                    state.crossTwins[item * state.encoderCapacity + j] = twins.isEmpty ? id : twins[id]
                 }
             }
         }

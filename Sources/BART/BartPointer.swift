@@ -35,29 +35,27 @@ extension BartModel {
         timed(.copyMixture) {
             pointer.query.apply(s.hidden.pointer, rows: s.rows, into: s.pointerQuery.pointer)
             pointer.gate.apply(s.hidden.pointer, rows: s.rows, into: s.pointerGates.pointer)
-            pointer.twins.withUnsafeBufferPointer { twins in
-                for r in 0..<s.rows {
-                    let g = s.pointerGates.pointer + r * 3
-                    Softmax.apply(g, count: 3)
-                    let item = s.rowItems[r]
-                    let ids = s.crossTokens + item * capacity
-                    let mask = s.crossMask + item * capacity
-                    let keys = s.pointerKeys.pointer + item * capacity * d
-                    let q = s.pointerQuery.pointer + r * d
-                    let a = s.pointerAttention.pointer + r * capacity
-                    for j in 0..<s.encoderLength {
-                        a[j] = mask[j] == 0 ? -.infinity : VectorMath.dot(q, keys + j * d, count: d) * scale
-                    }
-                    Softmax.apply(a, count: s.encoderLength)
-                    let p = s.logits.pointer + r * v
-                    Softmax.apply(p, count: v)
-                    VectorMath.scale(p, by: g[0], count: v)
-                    for j in 0..<s.encoderLength where mask[j] != 0 {
-                        p[ids[j]] += g[1] * a[j]
-                        p[twins[ids[j]]] += g[2] * a[j]
-                    }
-                    for k in 0..<v { p[k] = Foundation.log(Swift.max(p[k], Float.leastNormalMagnitude)) }
+            for r in 0..<s.rows {
+                let g = s.pointerGates.pointer + r * 3
+                Softmax.apply(g, count: 3)
+                let item = s.rowItems[r]
+                let ids = s.crossTokens + item * capacity, twins = s.crossTwins + item * capacity
+                let mask = s.crossMask + item * capacity
+                let keys = s.pointerKeys.pointer + item * capacity * d
+                let q = s.pointerQuery.pointer + r * d
+                let a = s.pointerAttention.pointer + r * capacity
+                for j in 0..<s.encoderLength {
+                    a[j] = mask[j] == 0 ? -.infinity : VectorMath.dot(q, keys + j * d, count: d) * scale
                 }
+                Softmax.apply(a, count: s.encoderLength)
+                let p = s.logits.pointer + r * v
+                Softmax.apply(p, count: v)
+                VectorMath.scale(p, by: g[0], count: v)
+                for j in 0..<s.encoderLength where mask[j] != 0 {
+                    p[ids[j]] += g[1] * a[j]
+                    p[twins[j]] += g[2] * a[j]
+                }
+                for k in 0..<v { p[k] = Foundation.log(Swift.max(p[k], Float.leastNormalMagnitude)) }
             }
         }
     }

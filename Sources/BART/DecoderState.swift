@@ -39,11 +39,11 @@ final class DecoderState {
     var threads = 1
     /// Per row, ‖hidden‖₁ of the last screened step (see `ScreenedArgmax`).
     let screenNorms: UnsafeMutablePointer<Float>
-    /// A copying model's pointer (empty otherwise): input ids and pointer keys per item,
-    /// `[itemCapacity][encoderCapacity]` and `[itemCapacity][encoderCapacity][d_model]`; per row, the
+    /// A copying model's pointer (empty otherwise): input ids, their twins and pointer keys per item,
+    /// `[itemCapacity][encoderCapacity]` (twice) and `[itemCapacity][encoderCapacity][d_model]`; per row, the
     /// query `[rowCapacity][d_model]`, gates `[rowCapacity][3]` and attention `[rowCapacity][encoderCapacity]`
     /// of the current step.
-    let crossTokens: UnsafeMutablePointer<Int>
+    let crossTokens, crossTwins: UnsafeMutablePointer<Int>
     let pointerKeys, pointerQuery, pointerGates, pointerAttention: FloatBuffer
 
     init(
@@ -74,6 +74,8 @@ final class DecoderState {
         let copyItems = c.copying ? itemCapacity * encoderCapacity : 0
         crossTokens = .allocate(capacity: max(copyItems, 1))
         crossTokens.initialize(repeating: 0, count: max(copyItems, 1))
+        crossTwins = .allocate(capacity: max(copyItems, 1))
+        crossTwins.initialize(repeating: 0, count: max(copyItems, 1))
         pointerKeys = FloatBuffer(count: copyItems * d)
         pointerQuery = FloatBuffer(count: c.copying ? rowCapacity * d : 0)
         pointerGates = FloatBuffer(count: c.copying ? rowCapacity * 3 : 0)
@@ -96,6 +98,7 @@ final class DecoderState {
         rowItems.deallocate()
         screenNorms.deallocate()
         crossTokens.deallocate()
+        crossTwins.deallocate()
     }
 
     func fits(rows: Int, items: Int, steps: Int, encoderLength: Int, reorder: Bool, threads: Int) -> Bool {

@@ -106,7 +106,9 @@ extension StudentModel {
                 let text = gate.fallback(jobs[k])
                 outcomes[k].explanation = text
                 outcomes[k].grounding = .fallback
-                outcomes[k].cited = GroundingGuard.cited(gate.check(text, job: jobs[k]).report)
+                // The oracle's text only needs its citations: the checker alone, no vocabulary pass.
+                outcomes[k].cited = GroundingGuard.cited(
+                    gate.checker.check(text, facts: GroundingFacts(history: jobs[k].history, item: jobs[k].item)))
             }
         }
     }
