@@ -145,7 +145,7 @@ let package = Package(
         // The "prism.explain" service: the distilled student on its own inference thread.
         .target(
             name: "PrismExplain",
-            dependencies: ["BART", "Generation", "Tokenizers", "PrismData", "PrismGrounding", "PrismTeacher", "PrismWire", "PrismWorker", "ZeroMQ",
+            dependencies: ["BART", "Generation", "Tokenizers", "TensorKernels", "PrismData", "PrismGrounding", "PrismTeacher", "PrismWire", "PrismWorker", "ZeroMQ",
                            .product(name: "Metrics", package: "swift-metrics")]
         ),
 
@@ -216,10 +216,16 @@ let package = Package(
         .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         // Memory-mapped safetensors reader (F32/F16/BF16 → F32).
         .target(name: "SafeTensors"),
-        // CPU kernels over OpenBLAS: linear layers, layer norm, activations, softmax, attention.
+        // int8 linear layers over oneDNN (Debian libdnnl-dev): per-row quantization, u8s8s32 GEMM, dequantization.
+        .target(
+            name: "CInt8",
+            cSettings: tunedForAVX2 ? [.unsafeFlags(["-mavx2", "-mfma", "-O3"])] : [.unsafeFlags(["-O3"])],
+            linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
+        ),
+        // CPU kernels over OpenBLAS (and oneDNN for int8): linear layers, layer norm, activations, softmax, attention.
         .target(
             name: "TensorKernels",
-            dependencies: ["COpenBLAS", "CPrefetch"],
+            dependencies: ["COpenBLAS", "CPrefetch", "CInt8"],
             swiftSettings: kernelSwiftSettings,
             linkerSettings: [.linkedLibrary("m")]
         ),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Prism builds against (once; a no-op when they are present).
 set -euo pipefail
-packages=(libzmq3-dev libopenblas-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler pkg-config)
+packages=(libzmq3-dev libopenblas-dev libdnnl-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

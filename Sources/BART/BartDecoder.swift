@@ -130,14 +130,12 @@ extension BartModel {
         let position = s.position
         let scale = config.embedScale
         let profileStart = profile == nil ? 0 : BartProfile.now()
-        weights.decoderTokens.withUnsafeBufferPointer { table in
-            weights.decoderPositions.withUnsafeBufferPointer { positions in
-                let p = positions.baseAddress! + (position + BartConfig.positionOffset) * d
-                for r in 0..<rows {
-                    let e = table.baseAddress! + tokens[r] * d
-                    let out = s.hidden.pointer + r * d
-                    for j in 0..<d { out[j] = e[j] * scale + p[j] }
-                }
+        weights.decoderPositions.withUnsafeBufferPointer { positions in
+            let p = positions.baseAddress! + (position + BartConfig.positionOffset) * d
+            for r in 0..<rows {
+                let out = s.hidden.pointer + r * d
+                weights.decoderToken(tokens[r], d: d, scale: scale, into: out)
+                for j in 0..<d { out[j] += p[j] }
             }
         }
         weights.decoderEmbeddingNorm.apply(s.hidden.pointer, rows: rows)

@@ -87,24 +87,21 @@ extension BartModel {
         let scale = config.embedScale
         let offset = BartConfig.positionOffset
         let userTable = users?.table ?? []
-        weights.encoderTokens.withUnsafeBufferPointer { tokensBuffer in
-            weights.encoderPositions.withUnsafeBufferPointer { positionsBuffer in
-                userTable.withUnsafeBufferPointer { usersBuffer in
-                    let table = tokensBuffer.baseAddress!
-                    let positions = positionsBuffer.baseAddress!
-                    // Row 0 (unknown user) is the zero vector: nothing to add.
-                    let user: UnsafePointer<Float>? = userRow > 0 ? usersBuffer.baseAddress! + userRow * d : nil
-                    for i in 0..<length {
-                        let token = i < input.count ? input[i] : config.padTokenId
-                        s.mask[i] = i < input.count ? 1 : 0
-                        let out = s.hidden.pointer + i * d
-                        let e = table + token * d
-                        let p = positions + (i + offset) * d
-                        if let user {
-                            for j in 0..<d { out[j] = (e[j] * scale + user[j]) + p[j] }
-                        } else {
-                            for j in 0..<d { out[j] = e[j] * scale + p[j] }
-                        }
+        weights.encoderPositions.withUnsafeBufferPointer { positionsBuffer in
+            userTable.withUnsafeBufferPointer { usersBuffer in
+                let positions = positionsBuffer.baseAddress!
+                // Row 0 (unknown user) is the zero vector: nothing to add.
+                let user: UnsafePointer<Float>? = userRow > 0 ? usersBuffer.baseAddress! + userRow * d : nil
+                for i in 0..<length {
+                    let token = i < input.count ? input[i] : config.padTokenId
+                    s.mask[i] = i < input.count ? 1 : 0
+                    let out = s.hidden.pointer + i * d
+                    let p = positions + (i + offset) * d
+                    weights.encoderToken(token, d: d, scale: scale, into: out)
+                    if let user {
+                        for j in 0..<d { out[j] = (out[j] + user[j]) + p[j] }
+                    } else {
+                        for j in 0..<d { out[j] += p[j] }
                     }
                 }
             }

@@ -18,6 +18,8 @@ public enum BartError: Error, Equatable, CustomStringConvertible {
     case emptyInput
     /// An argument that makes no sense (explained in `detail`).
     case invalidArgument(String)
+    /// The precision asked for cannot run on this CPU (explained in `detail`).
+    case precisionUnavailable(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum BartError: Error, Equatable, CustomStringConvertible {
         case let .tokenOutOfRange(id, vocab): return "bart: token id \(id) outside vocabulary of \(vocab)"
         case .emptyInput: return "bart: empty input"
         case let .invalidArgument(detail): return "bart: \(detail)"
+        case let .precisionUnavailable(detail): return "bart: \(detail)"
         }
     }
 }

@@ -68,6 +68,7 @@ public final class BartModel {
                 throw BartError.badConfig(path: "config", detail: "copy_twins must map every token to a token")
             }
         }
+        if weights.precision == .int8 { try Self.checkInt8() }
         if let users, users.dModel != config.dModel {
             throw BartError.badUsers(detail: "user vectors have \(users.dModel) columns, d_model is \(config.dModel)")
         }
@@ -83,11 +84,23 @@ public final class BartModel {
     /// Loads a Hugging Face model folder: `config.json` (+ optional `generation_config.json`),
     /// `model.safetensors` (or sharded with `model.safetensors.index.json`), and optionally
     /// `user_embeddings.safetensors` + `users.json`.
-    public static func load(folder: String, blasThreads: Int? = 1) throws -> BartModel {
+    ///
+    /// `precision` `.int8` quantizes the linear layers and token tables while loading (no float32 copy is
+    /// kept); it needs a CPU with VNNI (`Int8Rows.isSupported`) and throws `precisionUnavailable` otherwise.
+    public static func load(folder: String, blasThreads: Int? = 1, precision: Precision = .fp32) throws -> BartModel {
         let config = try BartConfig.load(folder: folder)
-        let weights = try BartWeights.load(folder: folder, config: config)
+        if precision == .int8 { try checkInt8() }
+        let weights = try BartWeights.load(folder: folder, config: config, precision: precision)
         let users = try UserEmbeddings.load(folder: folder, dModel: config.dModel)
         return try BartModel(config: config, weights: weights, users: users, blasThreads: blasThreads)
+    }
+
+    /// Throws unless this CPU runs int8 products (VNNI), naming what oneDNN found instead.
+    static func checkInt8() throws {
+        guard Int8Rows.isSupported else {
+            throw BartError.precisionUnavailable(
+                "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU (use --precision fp32)")
+        }
     }
 
     /// Frees the encoder scratch and decoder caches (they are kept at their largest size between requests;

@@ -4,25 +4,34 @@ extension BartWeights {
     /// Random weights for `config` (benchmarks and tests; nothing is downloaded): uniform values with
     /// standard deviation `std` for matrices and embeddings, zero biases, unit layer-norm scales.
     /// Deterministic for a given `seed`. Embeddings are tied (`lm_head` shares `shared`).
-    public static func random(config c: BartConfig, seed: UInt64 = 0, std: Float = 0.02) throws -> BartWeights {
+    ///
+    /// At `.int8` the same values are drawn and quantized as they are made (a matrix, or a block of the
+    /// token table, at a time), as `load(folder:config:precision:)` does: the same model as at `.fp32`,
+    /// without its float32 copy.
+    public static func random(config c: BartConfig, seed: UInt64 = 0, std: Float = 0.02,
+                              precision: Precision = .fp32) throws -> BartWeights {
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         let halfWidth = std * Float(3).squareRoot()
+        func draw(_ count: Int, into buffer: UnsafeMutablePointer<Float>) {
+            for i in 0..<count {
+                // xorshift64*, top 24 bits → [-1, 1)
+                state ^= state >> 12
+                state ^= state << 25
+                state ^= state >> 27
+                let bits = (state &* 0x2545_F491_4F6C_DD1D) >> 40
+                buffer[i] = (Float(bits) * (2.0 / 16_777_216.0) - 1) * halfWidth
+            }
+        }
         func fill(_ count: Int) -> [Float] {
             [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                for i in 0..<count {
-                    // xorshift64*, top 24 bits → [-1, 1)
-                    state ^= state >> 12
-                    state ^= state << 25
-                    state ^= state >> 27
-                    let bits = (state &* 0x2545_F491_4F6C_DD1D) >> 40
-                    buffer[i] = (Float(bits) * (2.0 / 16_777_216.0) - 1) * halfWidth
-                }
+                draw(count, into: buffer.baseAddress!)
                 initialized = count
             }
         }
         let d = c.dModel
-        func linear(_ outDim: Int, _ inDim: Int) throws -> Linear {
+        func linear(_ outDim: Int, _ inDim: Int, at layerPrecision: Precision = precision) throws -> Linear {
             try Linear(weight: fill(outDim * inDim), bias: [Float](repeating: 0, count: outDim), inFeatures: inDim, outFeatures: outDim)
+                .converted(to: layerPrecision)
         }
         func norm() throws -> LayerNorm {
             try LayerNorm(gamma: [Float](repeating: 1, count: d), beta: [Float](repeating: 0, count: d), eps: c.layerNormEps)
@@ -31,8 +40,11 @@ extension BartWeights {
             BartAttentionWeights(q: try linear(d, d), k: try linear(d, d), v: try linear(d, d), out: try linear(d, d))
         }
         let positions = (c.maxPositionEmbeddings + BartConfig.positionOffset) * d
-        let shared = fill(c.vocabSize * d)
-        return BartWeights(
+        let int8 = precision == .int8
+        let shared = int8 ? [] : fill(c.vocabSize * d)
+        let sharedRows = int8 ? Int8Rows(rows: c.vocabSize, cols: d) { range, buffer in draw(range.count * d, into: buffer) } : nil
+        let headBias = [Float](repeating: 0, count: c.vocabSize)
+        var weights = BartWeights(
             shared: shared, encoderPositions: fill(positions), decoderPositions: fill(positions),
             encoderEmbeddingNorm: try norm(), decoderEmbeddingNorm: try norm(),
             encoderLayers: try (0..<c.encoderLayers).map { _ in
@@ -46,12 +58,16 @@ extension BartWeights {
                     crossAttention: try attention(), crossAttentionNorm: try norm(),
                     fc1: try linear(c.decoderFFNDim, d), fc2: try linear(d, c.decoderFFNDim), finalNorm: try norm())
             },
-            lmHead: try Linear(weight: shared, bias: [Float](repeating: 0, count: c.vocabSize), inFeatures: d, outFeatures: c.vocabSize),
+            lmHead: try sharedRows.map { try Linear(int8: $0, bias: headBias) }
+                ?? Linear(weight: shared, bias: headBias, inFeatures: d, outFeatures: c.vocabSize),
             pointer: c.copying
                 ? BartPointerWeights(
-                    query: try linear(d, d), key: try linear(d, d), gate: try linear(3, d),
+                    query: try linear(d, d, at: .fp32), key: try linear(d, d, at: .fp32), gate: try linear(3, d, at: .fp32),
                     twins: Array(0..<c.vocabSize))
                 : nil)
+        weights.encoderTokenRows = sharedRows
+        weights.decoderTokenRows = sharedRows
+        return weights
     }
 }
 

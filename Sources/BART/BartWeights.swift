@@ -79,8 +79,18 @@ public struct BartWeights: Sendable {
     public var decoderLayers: [BartDecoderLayerWeights]
     /// `lm_head.weight` `[vocab, d_model]`; equal to `shared` when the embeddings are tied.
     public var lmHead: Linear
-    /// A copying model's pointer (`BartConfig.copying`), else nil.
+    /// A copying model's pointer (`BartConfig.copying`), else nil. It stays float32 at every precision
+    /// (2·d_model² + 3·d_model weights: too few to matter, and it decides what is copied).
     public var pointer: BartPointerWeights?
+    /// The encoder's token table in int8 (one scale per token) when the model runs in int8; `shared`,
+    /// `encoderTokens` and `decoderTokens` are then empty. For tied embeddings it is the output
+    /// projection's own int8 weight (one copy for all three).
+    public var encoderTokenRows: Int8Rows?
+    /// The decoder's token table in int8, as `encoderTokenRows`.
+    public var decoderTokenRows: Int8Rows?
+
+    /// The precision of the linear layers and token tables.
+    public var precision: Precision { lmHead.precision }
 
     public init(
         shared: [Float], encoderTokens: [Float]? = nil, decoderTokens: [Float]? = nil,
@@ -100,6 +110,31 @@ public struct BartWeights: Sendable {
         self.decoderLayers = decoderLayers
         self.lmHead = lmHead
         self.pointer = pointer
+    }
+
+    /// Writes `scale ·` row `token` of the encoder's token table into `out` (`d` floats).
+    @inline(__always)
+    func encoderToken(_ token: Int, d: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        Self.tokenRow(token, d: d, scale: scale, rows: encoderTokenRows, table: encoderTokens, into: out)
+    }
+
+    /// Writes `scale ·` row `token` of the decoder's token table into `out` (`d` floats).
+    @inline(__always)
+    func decoderToken(_ token: Int, d: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        Self.tokenRow(token, d: d, scale: scale, rows: decoderTokenRows, table: decoderTokens, into: out)
+    }
+
+    @inline(__always)
+    private static func tokenRow(_ token: Int, d: Int, scale: Float, rows: Int8Rows?, table: [Float],
+                                 into out: UnsafeMutablePointer<Float>) {
+        if let rows {
+            rows.dequantizeRow(token, factor: scale, into: out)
+            return
+        }
+        table.withUnsafeBufferPointer { t in
+            let e = t.baseAddress! + token * d
+            for j in 0..<d { out[j] = e[j] * scale }
+        }
     }
 }
 

@@ -27,6 +27,18 @@ struct WeightSource {
         }
     }
 
+    /// A `[rows, cols]` float tensor quantized to int8 a block of rows at a time (never whole in float32).
+    func int8Rows(_ name: String, _ shape: [Int]) throws -> Int8Rows {
+        guard shape.count == 2 else { throw BartError.invalidArgument("int8 rows need a matrix, \(name) is \(shape)") }
+        do {
+            return try Int8Rows(rows: shape[0], cols: shape[1]) { range, buffer in
+                try folder.floats(name, shape, rows: range, into: buffer)
+            }
+        } catch let error as SafeTensorsError {
+            throw BartError.weights(error)
+        }
+    }
+
     func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         do {
             return try folder.floats(name, shape)
@@ -43,30 +55,47 @@ extension BartWeights {
     /// `model.decoder.embed_tokens.weight`) is absent, `model.shared.weight` is used, as transformers ties
     /// them; when present with other values (untied checkpoints) the stored tensor is used.
     /// `final_logits_bias` defaults to zeros when absent.
-    public static func load(folder: String, config: BartConfig) throws -> BartWeights {
-        try load(source: WeightSource(folder: folder), config: config)
+    ///
+    /// With `precision` `.int8` every linear layer and the token tables are quantized as they are read
+    /// (`Int8Rows`, a tensor or a block of table rows at a time), so no float32 copy of the model exists at
+    /// any point; the layer norms, positions, biases and a copying model's pointer stay float32.
+    public static func load(folder: String, config: BartConfig, precision: Precision = .fp32) throws -> BartWeights {
+        try load(source: WeightSource(folder: folder), config: config, precision: precision)
     }
 
-    static func load(source: WeightSource, config c: BartConfig) throws -> BartWeights {
+    static func load(source: WeightSource, config c: BartConfig, precision: Precision = .fp32) throws -> BartWeights {
         let d = c.dModel
         let v = c.vocabSize
         let sharedName = ["model.shared.weight", "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"]
             .first { source.contains($0) } ?? "model.shared.weight"
-        let shared = try source.floats(sharedName, [v, d])
+        let int8 = precision == .int8
+        let shared = int8 ? [] : try source.floats(sharedName, [v, d])
+        let sharedRows = int8 ? try source.int8Rows(sharedName, [v, d]) : nil
         // Stored copies equal to `shared` are dropped so tied checkpoints keep one array in memory.
         func tiedOrOwn(_ name: String) throws -> [Float] {
+            guard !int8 else { return [] }
             guard name != sharedName, source.contains(name) else { return shared }
             let own = try source.floats(name, [v, d])
             return own == shared ? shared : own
+        }
+        // The same in int8: equal quantized rows and scales are one table.
+        func tiedOrOwnRows(_ name: String) throws -> Int8Rows? {
+            guard let sharedRows else { return nil }
+            guard name != sharedName, source.contains(name) else { return sharedRows }
+            let own = try source.int8Rows(name, [v, d])
+            return own.hasSameValues(as: sharedRows) ? sharedRows : own
         }
         let encoderTokens = try tiedOrOwn("model.encoder.embed_tokens.weight")
         let decoderTokens = try tiedOrOwn("model.decoder.embed_tokens.weight")
         let positions = c.maxPositionEmbeddings + BartConfig.positionOffset
 
-        func linear(_ prefix: String, _ outDim: Int, _ inDim: Int) throws -> Linear {
-            try Linear(
-                weight: source.floats(prefix + ".weight", [outDim, inDim]),
-                bias: source.floats(prefix + ".bias", [outDim]), inFeatures: inDim, outFeatures: outDim)
+        func linear(_ prefix: String, _ outDim: Int, _ inDim: Int, at layerPrecision: Precision = precision) throws -> Linear {
+            let bias = try source.floats(prefix + ".bias", [outDim])
+            if layerPrecision == .int8 {
+                return try Linear(int8: source.int8Rows(prefix + ".weight", [outDim, inDim]), bias: bias)
+            }
+            return try Linear(
+                weight: source.floats(prefix + ".weight", [outDim, inDim]), bias: bias, inFeatures: inDim, outFeatures: outDim)
         }
         func norm(_ prefix: String) throws -> LayerNorm {
             try LayerNorm(
@@ -96,21 +125,25 @@ extension BartWeights {
                 fc1: try linear(p + ".fc1", c.decoderFFNDim, d), fc2: try linear(p + ".fc2", d, c.decoderFFNDim),
                 finalNorm: try norm(p + ".final_layer_norm")))
         }
-        let head = try tiedOrOwn("lm_head.weight")
         let bias = source.contains("final_logits_bias")
             ? try source.floats("final_logits_bias", [1, v]) : [Float](repeating: 0, count: v)
-        return BartWeights(
+        let lmHead = try tiedOrOwnRows("lm_head.weight").map { try Linear(int8: $0, bias: bias) }
+            ?? Linear(weight: try tiedOrOwn("lm_head.weight"), bias: bias, inFeatures: d, outFeatures: v)
+        var weights = BartWeights(
             shared: shared, encoderTokens: encoderTokens, decoderTokens: decoderTokens,
             encoderPositions: try source.floats("model.encoder.embed_positions.weight", [positions, d]),
             decoderPositions: try source.floats("model.decoder.embed_positions.weight", [positions, d]),
             encoderEmbeddingNorm: try norm("model.encoder.layernorm_embedding"),
             decoderEmbeddingNorm: try norm("model.decoder.layernorm_embedding"),
             encoderLayers: encoderLayers, decoderLayers: decoderLayers,
-            lmHead: try Linear(weight: head, bias: bias, inFeatures: d, outFeatures: v),
+            lmHead: lmHead,
             pointer: c.copying
                 ? BartPointerWeights(
-                    query: try linear("copy_query", d, d), key: try linear("copy_key", d, d),
-                    gate: try linear("copy_gate", 3, d), twins: try source.ints("copy_twins", [v]))
+                    query: try linear("copy_query", d, d, at: .fp32), key: try linear("copy_key", d, d, at: .fp32),
+                    gate: try linear("copy_gate", 3, d, at: .fp32), twins: try source.ints("copy_twins", [v]))
                 : nil)
+        weights.encoderTokenRows = try tiedOrOwnRows("model.encoder.embed_tokens.weight")
+        weights.decoderTokenRows = try tiedOrOwnRows("model.decoder.embed_tokens.weight")
+        return weights
     }
 }

@@ -12,9 +12,12 @@ import TensorKernels
 /// `logits`, sampling and beam search). On by default; `BartModel.screenedGreedyArgmax` turns it off.
 extension BartModel {
     /// Builds the int8 screen of the output projection (once; ~vocab·d_model bytes).
+    /// An int8 model has none: its output projection already reads int8 weights, and its argmax is that of
+    /// its own (int8) logits, which `decodeStep` computes.
     public func prepareScreenedArgmax() {
         if logitScreen != nil { return }
         let head = weights.lmHead
+        guard head.precision == .fp32 else { return }
         logitScreen = head.weight.withUnsafeBufferPointer {
             Int8Matrix($0.baseAddress!, rows: head.outFeatures, cols: head.inFeatures)
         }

@@ -24,6 +24,8 @@ public struct BARTBenchOptions: Sendable {
     public var seed: UInt64 = 0
     /// Greedy steps of up to 16 rows use the int8-screened exact argmax (`BartModel.screenedGreedyArgmax`).
     public var screenedArgmax = true
+    /// The arithmetic of the linear layers (`.int8`: the random weights are quantized as they are drawn).
+    public var precision: Precision = .fp32
 
     public init() {}
 }
@@ -54,7 +56,7 @@ public enum BARTBench {
         else { throw BartError.invalidArgument("bench: runs, lengths and batch sizes must be ≥ 1") }
         let c = options.config
         log("building random weights: vocab \(c.vocabSize), d_model \(c.dModel), layers \(c.encoderLayers)+\(c.decoderLayers), heads \(c.encoderAttentionHeads), ffn \(c.encoderFFNDim)")
-        let weights = try BartWeights.random(config: c, seed: options.seed)
+        let weights = try BartWeights.random(config: c, seed: options.seed, precision: options.precision)
         let model = try BartModel(config: c, weights: weights, blasThreads: options.threads)
         let generator = Seq2SeqGenerator(model: model)
         let profile = BartProfile()
@@ -101,7 +103,7 @@ public enum BARTBench {
     /// A plain-text table of results.
     public static func report(_ results: [BARTBenchResult], options: BARTBenchOptions) -> String {
         var lines = [
-            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) \(options.beams == 1 ? "greedy tokens" : "tokens, \(options.beams) beams"), \(options.threads) BLAS thread(s)",
+            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) \(options.beams == 1 ? "greedy tokens" : "tokens, \(options.beams) beams"), \(options.threads) BLAS thread(s), \(options.precision)\(options.precision == .int8 ? " (oneDNN \(Int8Rows.instructionSet))" : "")",
             "batch  median_s  explanations/s  peak_rss_MiB",
         ]
         if options.threads > 1 {

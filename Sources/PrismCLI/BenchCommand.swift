@@ -130,7 +130,7 @@ struct DistillBenchCommand: AsyncParsableCommand {
 struct BARTBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bart",
-        abstract: "BART-base (random weights) greedy or beam-search generation latency in Swift, next to PyTorch eager fp32 and CTranslate2 float32 in the same run."
+        abstract: "BART-base (random weights) greedy or beam-search generation latency in Swift at fp32 and int8, next to PyTorch eager fp32, CTranslate2 float32 and int8 and ONNX Runtime int8 in the same run."
     )
 
     @Option(help: "Batch sizes, comma-separated.") var batch = "1,16"
@@ -141,13 +141,25 @@ struct BARTBenchCommand: AsyncParsableCommand {
     @Option(help: "BLAS threads (and torch / CTranslate2 threads for the references).") var threads = 1
     @Option(help: "Python with torch + transformers for the reference (scripts/setup-python.sh --train); empty: Swift only.")
     var python = ""
-    @Option(help: "Reference engines, comma-separated (torch, ctranslate2); ctranslate2 is skipped when not installed.")
-    var engines = "torch,ctranslate2"
+    @Option(help: "Reference engines, comma-separated (torch, ctranslate2, ctranslate2-int8, onnxruntime-int8); one not installed is skipped.")
+    var engines = "torch,ctranslate2,ctranslate2-int8,onnxruntime-int8"
+    @Option(help: "Swift precisions, comma-separated (fp32, int8). int8 runs first: each one's peak RSS is then its own (int8 needs less).")
+    var precision = "fp32,int8"
     @Flag(inversion: .prefixedNo,
           help: "Greedy steps of up to 16 rows pick tokens with the int8-screened exact argmax (BartModel.screenedGreedyArgmax).")
     var screenedArgmax = true
 
     func run() async throws {
+        let precisions = try precision.split(separator: ",").map { name -> Precision in
+            guard let p = Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--precision takes fp32 and int8 separated by commas, got '\(precision)'")
+            }
+            return p
+        }.sorted { $0 == .int8 && $1 != .int8 }
+        guard !precisions.isEmpty else { throw ValidationError("--precision names no precision") }
+        if precisions.contains(.int8) && !Int8Rows.isSupported {
+            throw ValidationError("int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU")
+        }
         var options = BARTBenchOptions()
         options.batchSizes = try positiveIntegers(batch, option: "--batch")
         options.inputLength = inputLength
@@ -158,9 +170,14 @@ struct BARTBenchCommand: AsyncParsableCommand {
         options.screenedArgmax = screenedArgmax
         print("load average at start: \(loadAverage())")
         print("OpenBLAS kernels: \(BLASKernels.coreName)")
-        let swift = try BARTBench.run(options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        print(BARTBench.report(swift, options: options))
-        print("\n" + BARTBench.breakdown(swift, options: options))
+        var swiftRuns: [(Precision, [BARTBenchResult])] = []
+        for p in precisions {
+            options.precision = p
+            let results = try BARTBench.run(options) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            print(BARTBench.report(results, options: options))
+            print("\n" + BARTBench.breakdown(results, options: options) + "\n")
+            swiftRuns.append((p, results))
+        }
         guard !python.isEmpty else { return }
         var references: [(String, [Int: Double])] = []
         for engine in engines.split(separator: ",").map(String.init) {
@@ -174,11 +191,19 @@ struct BARTBenchCommand: AsyncParsableCommand {
             if !medians.isEmpty { references.append((engine, medians)) }
         }
         print("\nload average at end: \(loadAverage())")
-        var header = "batch  swift_s  swift_expl/s"
+        for (p, swift) in swiftRuns {
+            print(Self.comparison(swift, precision: p, references: references))
+        }
+    }
+
+    /// Each reference engine's median against Swift's at one precision (ratio > 1: Swift is faster).
+    static func comparison(_ swift: [BARTBenchResult], precision: Precision, references: [(String, [Int: Double])]) -> String {
+        var header = "batch  swift_\(precision)_s  expl/s"
         for (engine, _) in references { header += "  \(engine)_s  \(engine)/swift" }
-        print(header)
+        var lines = [header]
         for result in swift {
-            var row = String(format: "%5d  %7.3f  %12.2f", result.batchSize, result.medianSeconds, result.explanationsPerSecond)
+            var row = String(format: "%5d  %\(precision.rawValue.count + 8).3f  %6.2f", result.batchSize, result.medianSeconds,
+                             result.explanationsPerSecond)
             for (engine, medians) in references {
                 let name = engine.count + 2
                 if let t = medians[result.batchSize] {
@@ -187,13 +212,15 @@ struct BARTBenchCommand: AsyncParsableCommand {
                     row += "  " + String(repeating: " ", count: name - 3) + "n/a" + String(repeating: " ", count: engine.count + 3) + "n/a"
                 }
             }
-            print(row)
+            lines.append(row)
         }
         if let one = swift.first(where: { $0.batchSize == 1 }) {
             for r in swift where r.batchSize > 1 {
-                print(String(format: "batch %d throughput = %.2fx batch 1", r.batchSize, r.explanationsPerSecond / one.explanationsPerSecond))
+                lines.append(String(format: "%@ batch %d throughput = %.2fx batch 1", precision.rawValue, r.batchSize,
+                                    r.explanationsPerSecond / one.explanationsPerSecond))
             }
         }
+        return lines.joined(separator: "\n")
     }
 
     private func reference(engine: String, batchSizes: [Int]) throws -> String {

@@ -60,6 +60,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
     var metricsHost = "127.0.0.1"
+    @Option(help: "Arithmetic of the student's linear layers: fp32, or int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI).")
+    var precision: Precision = .fp32
     @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions
 
@@ -124,12 +126,13 @@ struct WorkerCommand: AsyncParsableCommand {
             let vocabulary = groundingGuard ? try WordVocabulary.load(studentFolder: model, catalog: items) : nil
             let gate = groundingGuard
                 ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams, vocabulary: vocabulary) : nil
-            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate, constrained: constraints)
+            let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate, constrained: constraints,
+                                                 precision: precision)
             inference = thread
             logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
                                                       "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)",
                                                       "guard_vocabulary": "\(vocabulary?.count ?? 0)",
-                                                      "blas_kernels": "\(BLASKernels.coreName)",
+                                                      "blas_kernels": "\(BLASKernels.coreName)", "precision": "\(precision)",
                                                       "grounding_constraints": "\(thread.constrainsSpans)"])
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
@@ -170,3 +173,5 @@ struct WorkerCommand: AsyncParsableCommand {
         await inference?.close()
     }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -1,3 +1,4 @@
+import TensorKernels
 import ZeroMQ
 
 /// A dedicated OS thread that owns the student model and runs every batch on it, so long BLAS
@@ -16,10 +17,13 @@ public final class InferenceThread: Sendable {
     /// Loads the model on the new thread; throws (and ends the thread) when the folder is broken.
     /// With `groundingGuard`, no explanation that fails its check is served (see `GroundingGuard`).
     /// `constrained`: a student trained with grounding marks decodes under them (GROUNDING.md).
-    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true) async throws(ExplainError) {
+    /// `precision`: see `StudentModel.init`.
+    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true,
+                precision: Precision = .fp32) async throws(ExplainError) {
         do {
             thread = try await OwnedThread(name: "prism-inference") {
-                try StudentModel(folder: folder, blasThreads: blasThreads, groundingGuard: groundingGuard, constrained: constrained)
+                try StudentModel(folder: folder, blasThreads: blasThreads, groundingGuard: groundingGuard, constrained: constrained,
+                                 precision: precision)
             }
         } catch let error as ExplainError {
             throw error

@@ -4,6 +4,7 @@ import Generation
 import PrismData
 import PrismGrounding
 import PrismWire
+import TensorKernels
 import Tokenizers
 
 /// Every failure of the explain module.
@@ -128,7 +129,9 @@ public final class StudentModel {
     public let constrained: Bool
 
     /// `constrained`: decode a marked student's entity spans under the request's tries (GROUNDING.md).
-    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true) throws(ExplainError) {
+    /// `precision`: the arithmetic of the linear layers (`.int8` quantizes them while loading; it needs VNNI).
+    public init(folder: String, blasThreads: Int = 1, groundingGuard: GroundingGuard? = nil, constrained: Bool = true,
+                precision: Precision = .fp32) throws(ExplainError) {
         self.folder = folder
         self.groundingGuard = groundingGuard
         func broken(_ reason: String) -> ExplainError { .brokenModel(folder: folder, reason: reason) }
@@ -147,7 +150,7 @@ public final class StudentModel {
             throw broken("tokenizer.json: \(error)")
         }
         do {
-            generator = Seq2SeqGenerator(model: try BartModel.load(folder: folder, blasThreads: blasThreads))
+            generator = Seq2SeqGenerator(model: try BartModel.load(folder: folder, blasThreads: blasThreads, precision: precision))
         } catch {
             throw broken("\(error)")
         }

@@ -78,6 +78,32 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// The tensor `name` converted to `Float`, row-major. If `shape` is given, the stored shape must equal it.
     public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+        let info = try floatTensor(name, shape: expected)
+        let n = info.count
+        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            convert(info, elements: 0..<n, into: out.baseAddress!)
+            initialized = n
+            releasePages(bytes: info.byteRange)
+        }
+    }
+
+    /// Rows `rows` of the tensor `name` (along its first dimension) converted to `Float` into `out`, so a
+    /// large tensor can be consumed piecewise without a float32 copy of the whole. Checked against `shape`.
+    public func floats(_ name: String, shape expected: [Int], rows: Range<Int>, into out: UnsafeMutablePointer<Float>) throws {
+        let info = try floatTensor(name, shape: expected)
+        let first = info.shape.first ?? 1
+        guard rows.lowerBound >= 0, rows.upperBound <= first else {
+            throw SafeTensorsError.shapeMismatch(name: name, expected: [rows.upperBound], actual: info.shape)
+        }
+        let rowCount = first == 0 ? 0 : info.count / first
+        let elements = rows.lowerBound * rowCount..<rows.upperBound * rowCount
+        convert(info, elements: elements, into: out)
+        let width = info.byteRange.count / max(1, info.count)
+        let start = info.byteRange.lowerBound + elements.lowerBound * width
+        releasePages(bytes: start..<start + elements.count * width)
+    }
+
+    private func floatTensor(_ name: String, shape expected: [Int]?) throws -> TensorInfo {
         guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(name: name) }
         if let expected, expected != info.shape {
             throw SafeTensorsError.shapeMismatch(name: name, expected: expected, actual: info.shape)
@@ -85,26 +111,27 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard !info.dtype.isInteger else {
             throw SafeTensorsError.unsupportedDType(name: name, dtype: "\(info.dtype.rawValue) (a float type expected)")
         }
-        let n = info.count
+        return info
+    }
+
+    /// Elements `elements` of a float tensor, widened to `Float`, into `out`.
+    private func convert(_ info: TensorInfo, elements: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let src = base + dataStart + info.byteRange.lowerBound
-        return [Float](unsafeUninitializedCapacity: n) { out, initialized in
-            switch info.dtype {
-            case .f32:
-                // Copy bytes; the source may be unaligned for Float.
-                memcpy(out.baseAddress!, src, n * 4)
-            case .f16:
-                for i in 0..<n {
-                    out[i] = halfBitsToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                }
-            case .bf16:
-                for i in 0..<n {
-                    out[i] = bf16BitsToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                }
-            case .i32, .i64:
-                break  // refused above
+        let n = elements.count, first = elements.lowerBound
+        switch info.dtype {
+        case .f32:
+            // Copy bytes; the source may be unaligned for Float.
+            memcpy(out, src + 4 * first, n * 4)
+        case .f16:
+            for i in 0..<n {
+                out[i] = halfBitsToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * (first + i), as: UInt16.self)))
             }
-            initialized = n
-            releasePages(of: info)
+        case .bf16:
+            for i in 0..<n {
+                out[i] = bf16BitsToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * (first + i), as: UInt16.self)))
+            }
+        case .i32, .i64:
+            break  // refused by floatTensor
         }
     }
 
@@ -125,12 +152,12 @@ public final class SafeTensorsFile: @unchecked Sendable {
         }
     }
 
-    /// Drops the mapped file pages of a tensor that was just copied out, so a large checkpoint does not
+    /// Drops the mapped file pages of a tensor (or part of one) that was just copied out, so a large checkpoint does not
     /// count twice in the resident set while it loads (the file's pages, then the copies). Reading the
     /// tensor again maps its pages back in from the file.
-    private func releasePages(of info: TensorInfo) {
+    private func releasePages(bytes: Range<Int>) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = dataStart + info.byteRange.lowerBound, end = dataStart + info.byteRange.upperBound
+        let start = dataStart + bytes.lowerBound, end = dataStart + bytes.upperBound
         let first = (start + page - 1) / page * page, last = end / page * page
         guard last > first else { return }
         _ = madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
@@ -148,7 +175,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return [UInt16](unsafeUninitializedCapacity: n) { out, initialized in
             for i in 0..<n { out[i] = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             initialized = n
-            releasePages(of: info)
+            releasePages(bytes: info.byteRange)
         }
     }
 

@@ -63,6 +63,12 @@ public struct SafeTensorsFolder: Sendable {
         return try files[index].ints(name, shape: shape)
     }
 
+    /// Rows `rows` (first dimension) of the tensor as `Float`s into `out`, checked against `shape`.
+    public func floats(_ name: String, _ shape: [Int], rows: Range<Int>, into out: UnsafeMutablePointer<Float>) throws {
+        guard let index = shardOf[name] else { throw SafeTensorsError.missingTensor(name: name) }
+        try files[index].floats(name, shape: shape, rows: rows, into: out)
+    }
+
     /// The tensor as `Float`s, checked against `shape`.
     public func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
         guard let index = shardOf[name] else { throw SafeTensorsError.missingTensor(name: name) }

@@ -1,11 +1,16 @@
-/// A dense layer `y = x · Wᵀ + b` with the weight in PyTorch's `[out, in]` layout.
+import CInt8
+
+/// A dense layer `y = x · Wᵀ + b` with the weight in PyTorch's `[out, in]` layout, held in float32 or in
+/// int8 (`Precision`).
 public struct Linear: Sendable {
-    /// `[outFeatures, inFeatures]`, row-major.
+    /// `[outFeatures, inFeatures]`, row-major; empty when the weight is held in int8.
     public let weight: [Float]
     /// `[outFeatures]`, or empty for no bias.
     public let bias: [Float]
     public let inFeatures: Int
     public let outFeatures: Int
+    /// The int8 weight with its per-output-channel scales, when the layer runs in int8.
+    public let int8: Int8Rows?
 
     /// Checks that the sizes agree with `[out, in]` (and `[out]` for a non-empty bias).
     public init(weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int) throws {
@@ -17,7 +22,39 @@ public struct Linear: Sendable {
         self.bias = bias
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        int8 = nil
     }
+
+    /// An int8 layer over already quantized weights (`[outFeatures × inFeatures]`); no float32 copy is kept.
+    public init(int8 weight: Int8Rows, bias: [Float]) throws {
+        guard bias.isEmpty || bias.count == weight.rows else {
+            throw KernelError.sizeMismatch("int8 linear bias \(bias.count) for [\(weight.rows), \(weight.cols)]")
+        }
+        self.weight = []
+        self.bias = bias
+        inFeatures = weight.cols
+        outFeatures = weight.rows
+        int8 = weight
+    }
+
+    public var precision: Precision { int8 == nil ? .fp32 : .int8 }
+
+    /// This layer held in `precision` (quantizing a float32 weight; an int8 one cannot go back).
+    public func converted(to precision: Precision) throws -> Linear {
+        switch (precision, int8) {
+        case (.fp32, nil), (.int8, .some): return self
+        case (.int8, nil):
+            let rows = weight.withUnsafeBufferPointer {
+                Int8Rows($0.baseAddress!, rows: outFeatures, cols: inFeatures)
+            }
+            return try Linear(int8: rows, bias: bias)
+        case (.fp32, .some):
+            throw KernelError.sizeMismatch("an int8 layer has no float32 weight to return to")
+        }
+    }
+
+    /// Bytes the weight and bias take in memory.
+    public var bytes: Int { (int8?.bytes ?? weight.count * 4) + bias.count * 4 }
 
     /// `out[rows × outFeatures] = x[rows × inFeatures] · Wᵀ + b`.
     ///
@@ -25,6 +62,10 @@ public struct Linear: Sendable {
     /// OpenBLAS has); more rows use `sgemm`. `x` and `out` must not overlap.
     public func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
         if rows == 0 { return }
+        if let int8 {
+            applyInt8(int8, x, rows: rows, into: out)
+            return
+        }
         if rows > 1 && SkinnyGEMM.supports(rows: rows, inFeatures: inFeatures) {
             weight.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { b in
@@ -50,6 +91,49 @@ public struct Linear: Sendable {
                 BLAS.gemmNT(
                     m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures,
                     b: w.baseAddress!, ldb: inFeatures, beta: hasBias ? 1 : 0, c: out, ldc: outFeatures)
+            }
+        }
+    }
+}
+
+extension Linear {
+    /// The int8 product: `x` quantized per row (asymmetric u8; scratch on the stack or, for encoder-sized
+    /// inputs, the heap), Prism's VNNI kernel for a few rows or oneDNN's u8s8s32 GEMM for more, then
+    /// `(acc − zero · Σw) · rowScale · channelScale + b` into `out`.
+    private func applyInt8(_ w: Int8Rows, _ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        let threads = BLAS.threads
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rows * inFeatures) { quantized in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows) { rowScales in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: rows) { rowZeros in
+                    bias.withUnsafeBufferPointer { b in
+                        let bias = b.isEmpty ? nil : b.baseAddress
+                        if rows <= Int8Rows.fewRows, Int8Rows.fewRowKernel != 0 {
+                            w.multiplyFewRows(x, rows: rows, bias: bias, into: out, threads: threads, kernel: Int8Rows.fewRowKernel,
+                                              scratch: quantized.baseAddress!, rowScales: rowScales.baseAddress!,
+                                              rowZeros: rowZeros.baseAddress!)
+                            return
+                        }
+                        // The rows are split over this library's own threads, each running a one-thread oneDNN GEMM
+                        // on its share, rather than handed to oneDNN's OpenMP team: OpenMP workers spin for a
+                        // while after each GEMM, taking the core the attention, GELU and OpenBLAS threads between
+                        // the GEMMs need (measured below, in `BARTBench`'s numbers).
+                        let addresses = (UInt(bitPattern: x), UInt(bitPattern: bias), UInt(bitPattern: out),
+                                         UInt(bitPattern: quantized.baseAddress!), UInt(bitPattern: rowScales.baseAddress!),
+                                         UInt(bitPattern: rowZeros.baseAddress!))
+                        let (k, n) = (inFeatures, outFeatures)
+                        Parallel.forEachRange(count: rows, parts: rows >= 2 * Int8Rows.fewRows ? threads : 1) { range in
+                            let r = range.lowerBound
+                            let status = prism_int8_linear(
+                                UnsafePointer<Float>(bitPattern: addresses.0)! + r * k, range.count, k, w.values, w.scales, w.sums,
+                                UnsafePointer(bitPattern: addresses.1), n, UnsafeMutablePointer<Float>(bitPattern: addresses.2)! + r * n,
+                                UnsafeMutablePointer<UInt8>(bitPattern: addresses.3)! + r * k,
+                                UnsafeMutablePointer<Float>(bitPattern: addresses.4)! + r,
+                                UnsafeMutablePointer<Int32>(bitPattern: addresses.5)! + r, 1)
+                            // oneDNN fails only on invalid sizes or leading dimensions, which `init` rules out.
+                            precondition(status == 0, "dnnl_gemm_u8s8s32 failed with status \(status)")
+                        }
+                    }
+                }
             }
         }
     }
