@@ -124,8 +124,10 @@ extension Int8Rows {
     public static let fewRowKernel = Int(prism_int8_small_kernel())
 
     /// Multiply–adds from which a few-row product is split over threads. The products are memory-bound and
-    /// one core streams only ~9–10 GB/s here, so even a 768 × 768 one-row product (~60 µs from memory)
-    /// gains from a second thread (BART-base decoder layers per token, 2 threads: 7.4 → 6.8 ms).
+    /// one core streams only ~9–12 GB/s here, so even a 768 × 768 one-row product (~50 µs from memory)
+    /// gains from a second thread, provided waking it costs nothing (`Parallel.forEachRangeBackToBack`):
+    /// BART-base decoder layers per token, 2 threads: 7.1–7.4 ms on GCD, 5.6–5.9 on one thread,
+    /// 4.3–4.5 with the spinning helper.
     static let parallelWork = 768 * 768
 
     /// Kernels `multiplyFewRows` can run on this CPU (2, 1), best first.
@@ -148,7 +150,7 @@ extension Int8Rows {
         let addresses = (UInt(bitPattern: scratch), UInt(bitPattern: rowScales), UInt(bitPattern: bias), UInt(bitPattern: out),
                          UInt(bitPattern: rowZeros))
         let (n, k) = (self.rows, cols)
-        Parallel.forEachRange(count: blocks, parts: parts) { range in
+        Parallel.forEachRangeBackToBack(count: blocks, parts: parts) { range in
             let first = range.lowerBound * 4, last = min(n, range.upperBound * 4)
             _ = prism_int8_small_linear(
                 Int32(kernel), UnsafePointer(bitPattern: addresses.0), UnsafePointer(bitPattern: addresses.1),
