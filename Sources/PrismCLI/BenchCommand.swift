@@ -150,15 +150,19 @@ struct BARTBenchCommand: AsyncParsableCommand {
     var screenedArgmax = true
 
     func run() async throws {
-        let precisions = try precision.split(separator: ",").map { name -> Precision in
+        let requested = try precision.split(separator: ",").map { name -> Precision in
             guard let p = Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--precision takes fp32 and int8 separated by commas, got '\(precision)'")
             }
             return p
         }.sorted { $0 == .int8 && $1 != .int8 }
-        guard !precisions.isEmpty else { throw ValidationError("--precision names no precision") }
+        guard !requested.isEmpty else { throw ValidationError("--precision names no precision") }
+        var precisions = requested
         if precisions.contains(.int8) && !Int8Rows.isSupported {
-            throw ValidationError("int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU")
+            let reason = "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU"
+            precisions.removeAll { $0 == .int8 }
+            guard !precisions.isEmpty else { throw ValidationError(reason) }
+            print("\(reason): int8 skipped")
         }
         var options = BARTBenchOptions()
         options.batchSizes = try positiveIntegers(batch, option: "--batch")

@@ -60,7 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
     var metricsHost = "127.0.0.1"
-    @Option(help: "Arithmetic of the student's linear layers: fp32, or int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI).")
+    @Option(help: "Arithmetic of the student's linear layers: fp32, or int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns).")
     var precision: Precision = .fp32
     @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions
@@ -126,13 +126,19 @@ struct WorkerCommand: AsyncParsableCommand {
             let vocabulary = groundingGuard ? try WordVocabulary.load(studentFolder: model, catalog: items) : nil
             let gate = groundingGuard
                 ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams, vocabulary: vocabulary) : nil
+            // int8 on a CPU without VNNI: the worker serves float32 and says why, rather than not serving.
+            var served = precision
+            if precision == .int8 && !Int8Rows.isSupported {
+                logger.warning("int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU: serving fp32")
+                served = .fp32
+            }
             let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate, constrained: constraints,
-                                                 precision: precision)
+                                                 precision: served)
             inference = thread
             logger.info("student loaded", metadata: ["model": "\(thread.modelID)", "catalog_items": "\(items.count)",
                                                       "user_embeddings": "\(thread.hasUserEmbeddings)", "grounding_guard": "\(groundingGuard)",
                                                       "guard_vocabulary": "\(vocabulary?.count ?? 0)",
-                                                      "blas_kernels": "\(BLASKernels.coreName)", "precision": "\(precision)",
+                                                      "blas_kernels": "\(BLASKernels.coreName)", "precision": "\(served)",
                                                       "grounding_constraints": "\(thread.constrainsSpans)"])
             chosen = ExplainHandler(inference: thread, catalog: items, maxBatchSize: capacity)
         case let other: throw ValidationError("unknown handler '\(other)' (echo, sleep, teacher, explain)")
