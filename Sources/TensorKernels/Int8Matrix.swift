@@ -1,8 +1,7 @@
 import Dispatch
 
-/// A read-only copy of a row-major `[rows × cols]` float matrix in int8 with one scale per row
-/// (`w ≈ q · scale`, `q = round(w / scale)`, `scale = max|w_row| / 127`), and a per-row bound on how far a
-/// dot product against it can drift from the float32 one.
+/// A read-only int8 copy of a row-major `[rows × cols]` float matrix (`Int8Rows`: one symmetric scale per
+/// row) with a per-row bound on how far a dot product against it can drift from the float32 one.
 ///
 /// Used to *screen* a matrix–vector product at a quarter of the float32 memory traffic: for any `x`,
 /// `|fp32(W·x)_j − screened(W·x)_j| ≤ ‖x‖₁ · slack[j]`, where `slack[j]` covers the quantization of row `j`
@@ -10,42 +9,34 @@ import Dispatch
 /// (`2·n·ε·max|w|`, taken generously as `1e-4·max|w|` for `n ≤ 768`, scaled for longer rows).
 /// Immutable after `init`, hence safe to share across threads.
 public final class Int8Matrix: @unchecked Sendable {
-    public let rows: Int
-    public let cols: Int
-    /// `[rows × cols]` quantized values.
-    public let values: UnsafeMutablePointer<Int8>
-    /// Per-row scale.
-    public let scales: UnsafeMutablePointer<Float>
+    /// The quantized rows and their scales.
+    public let quantized: Int8Rows
     /// Per-row error slack (multiply by `‖x‖₁`).
     public let slack: UnsafeMutablePointer<Float>
 
+    public var rows: Int { quantized.rows }
+    public var cols: Int { quantized.cols }
+    /// `[rows × cols]` quantized values.
+    public var values: UnsafeMutablePointer<Int8> { quantized.values }
+    /// Per-row scale.
+    public var scales: UnsafeMutablePointer<Float> { quantized.scales }
+
     public init(_ matrix: UnsafePointer<Float>, rows: Int, cols: Int) {
-        self.rows = rows
-        self.cols = cols
-        values = .allocate(capacity: max(1, rows * cols))
-        scales = .allocate(capacity: max(1, rows))
+        quantized = Int8Rows(matrix, rows: rows, cols: cols)
         slack = .allocate(capacity: max(1, rows))
         let accumulation = 1e-4 * Float(max(cols, 768)) / 768
+        let (values, scales) = (quantized.values, quantized.scales)
         for r in 0..<rows {
             let row = matrix + r * cols
-            var maxAbs: Float = 0
-            for c in 0..<cols { maxAbs = Swift.max(maxAbs, abs(row[c])) }
-            let scale = maxAbs / 127
+            let scale = scales[r]
             var maxError: Float = 0
-            for c in 0..<cols {
-                let q = scale > 0 ? Swift.min(127, Swift.max(-127, (row[c] / scale).rounded())) : 0
-                values[r * cols + c] = Int8(q)
-                maxError = Swift.max(maxError, abs(row[c] - q * scale))
-            }
-            scales[r] = scale
-            // A little headroom over the exact maximum quantization error.
-            slack[r] = maxError * 1.001 + accumulation * maxAbs
+            for c in 0..<cols { maxError = Swift.max(maxError, abs(row[c] - Float(values[r * cols + c]) * scale)) }
+            // scale = max|w| / 127; a little headroom over the exact maximum quantization error.
+            slack[r] = maxError * 1.001 + accumulation * scale * 127
         }
     }
 
     deinit {
-        values.deallocate()
-        scales.deallocate()
         slack.deallocate()
     }
 
