@@ -222,10 +222,15 @@ let package = Package(
             cSettings: tunedForAVX2 ? [.unsafeFlags(["-mavx2", "-mfma", "-O3"])] : [.unsafeFlags(["-O3"])],
             linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
         ),
+        // float16 storage: conversions and the cross-attention step over float16 keys and values (F16C).
+        .target(
+            name: "CHalf",
+            cSettings: tunedForAVX2 ? [.unsafeFlags(["-mavx2", "-mfma", "-mf16c", "-O3"])] : [.unsafeFlags(["-O3"])]
+        ),
         // CPU kernels over OpenBLAS (and oneDNN for int8): linear layers, layer norm, activations, softmax, attention.
         .target(
             name: "TensorKernels",
-            dependencies: ["COpenBLAS", "CPrefetch", "CInt8"],
+            dependencies: ["COpenBLAS", "CPrefetch", "CInt8", "CHalf"],
             swiftSettings: kernelSwiftSettings,
             linkerSettings: [.linkedLibrary("m")]
         ),

@@ -30,7 +30,8 @@ extension BartModel {
             decoderState = nil
             state = DecoderState(
                 rowCapacity: rows, itemCapacity: encoder.batch, stepCapacity: maxSteps,
-                encoderCapacity: encoder.length, withReorder: reorder, threads: threads, config: config)
+                encoderCapacity: encoder.length, withReorder: reorder, threads: threads,
+                halfCrossAttention: weights.precision == .int8, config: config)
             decoderState = state
         }
         state.rows = rows
@@ -67,7 +68,6 @@ extension BartModel {
     public var decodingRows: Int { decoderState?.rows ?? 0 }
 
     private func computeCrossKeysValues(_ encoder: EncoderOutput, state s: DecoderState) {
-        let d = config.dModel
         let length = encoder.length
         let capacity = s.encoderCapacity
         for item in 0..<encoder.batch {
@@ -77,25 +77,8 @@ extension BartModel {
         // attention reads each head with a row stride of d_model, so nothing is transposed.
         timed(.crossKeysValues) {
             encoder.hidden.withUnsafeBufferPointer { hidden in
-                let unpadded = encoder.lengths.allSatisfy { $0 == length }
                 for (l, layer) in weights.decoderLayers.enumerated() {
-                    let keys = s.crossKeys[l].pointer, values = s.crossValues[l].pointer
-                    if capacity == length && unpadded {
-                        let rows = encoder.batch * length
-                        layer.crossAttention.k.apply(hidden.baseAddress!, rows: rows, into: keys)
-                        layer.crossAttention.v.apply(hidden.baseAddress!, rows: rows, into: values)
-                    } else {
-                        // Each item's real positions only; its padded ones (masked) are zeros, not stale data.
-                        for item in 0..<encoder.batch {
-                            let own = encoder.lengths[item]
-                            let src = hidden.baseAddress! + item * length * d
-                            let dst = item * capacity * d
-                            layer.crossAttention.k.apply(src, rows: own, into: keys + dst)
-                            layer.crossAttention.v.apply(src, rows: own, into: values + dst)
-                            (keys + dst + own * d).update(repeating: 0, count: (length - own) * d)
-                            (values + dst + own * d).update(repeating: 0, count: (length - own) * d)
-                        }
-                    }
+                    projectCrossKeysValues(layer, l, hidden: hidden.baseAddress!, encoder: encoder, state: s)
                 }
             }
         }
@@ -190,7 +173,6 @@ extension BartModel {
         timed(.decoderCrossProjections) { ca.q.apply(h, rows: rows, into: s.q.pointer) }
         timed(.decoderCrossAttention) {
             let itemStride = s.encoderCapacity * d
-            let keys = s.crossKeys[l].pointer, values = s.crossValues[l].pointer
             // Rows are independent: with several (beams, a batch) they are split over the threads, each
             // part with its own scores scratch. Fewer than 4 rows stay on this thread: a single row's ~200 µs
             // does not pay for waking another (see `Attention.interleaved`).
@@ -198,11 +180,21 @@ extension BartModel {
                 let scores = s.scores.pointer + part * s.scoresPerPart
                 for r in range {
                     let item = s.rowItems[r]
-                    Attention.interleaved(
-                        q: s.q.pointer + r * d, keys: keys + item * itemStride, values: values + item * itemStride,
-                        length: s.encoderLength, heads: heads, headDim: headDim, scale: attentionScale,
-                        keyMask: s.crossMask + item * s.encoderCapacity,
-                        scores: scores, out: s.attention.pointer + r * d)
+                    let mask = s.crossMask + item * s.encoderCapacity
+                    switch s.cross {
+                    case .float(let keys, let values):
+                        Attention.interleaved(
+                            q: s.q.pointer + r * d, keys: keys[l].pointer + item * itemStride,
+                            values: values[l].pointer + item * itemStride, length: s.encoderLength, heads: heads,
+                            headDim: headDim, scale: attentionScale, keyMask: mask, scores: scores,
+                            out: s.attention.pointer + r * d)
+                    case .half(let keys, let values, _):
+                        Attention.interleavedHalf(
+                            q: s.q.pointer + r * d, keys: keys[l].pointer + item * itemStride,
+                            values: values[l].pointer + item * itemStride, length: s.encoderLength, heads: heads,
+                            headDim: headDim, scale: attentionScale, keyMask: mask, scores: scores,
+                            out: s.attention.pointer + r * d)
+                    }
                 }
             }
         }

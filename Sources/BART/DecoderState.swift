@@ -4,7 +4,8 @@ import TensorKernels
 ///
 /// Layouts (row = one decoded sequence, item = one encoder sequence):
 /// - self keys/values per layer: `[rowCapacity][heads][stepCapacity][headDim]`
-/// - cross keys/values per layer: `[itemCapacity][encoderCapacity][heads · headDim]` (the projection output)
+/// - cross keys/values per layer: `[itemCapacity][encoderCapacity][heads · headDim]` (the projection output;
+///   float32, or binary16 for an int8 model: `CrossKeysValues`)
 /// Reused across requests while large enough; grown (outside the decode loop) otherwise.
 final class DecoderState {
     let rowCapacity: Int
@@ -17,8 +18,7 @@ final class DecoderState {
     var selfValues: [FloatBuffer]
     var spareKeys: [FloatBuffer]
     var spareValues: [FloatBuffer]
-    let crossKeys: [FloatBuffer]
-    let crossValues: [FloatBuffer]
+    let cross: CrossKeysValues
     let crossMask: UnsafeMutablePointer<UInt8>
     /// The encoder sequence each row attends to (`r / rowsPerItem` until `retainRows` drops rows).
     let rowItems: UnsafeMutablePointer<Int>
@@ -48,7 +48,7 @@ final class DecoderState {
 
     init(
         rowCapacity: Int, itemCapacity: Int, stepCapacity: Int, encoderCapacity: Int, withReorder: Bool,
-        threads: Int, config c: BartConfig
+        threads: Int, halfCrossAttention: Bool, config c: BartConfig
     ) {
         self.rowCapacity = rowCapacity
         self.itemCapacity = itemCapacity
@@ -63,8 +63,7 @@ final class DecoderState {
         selfValues = (0..<layers).map { _ in FloatBuffer(count: selfSize) }
         spareKeys = withReorder ? (0..<layers).map { _ in FloatBuffer(count: selfSize) } : []
         spareValues = withReorder ? (0..<layers).map { _ in FloatBuffer(count: selfSize) } : []
-        crossKeys = (0..<layers).map { _ in FloatBuffer(count: crossSize) }
-        crossValues = (0..<layers).map { _ in FloatBuffer(count: crossSize) }
+        cross = CrossKeysValues(layers: layers, count: crossSize, half: halfCrossAttention, scratchCount: encoderCapacity * d)
         crossMask = .allocate(capacity: itemCapacity * encoderCapacity)
         crossMask.initialize(repeating: 0, count: itemCapacity * encoderCapacity)
         rowItems = .allocate(capacity: rowCapacity)
