@@ -29,27 +29,32 @@ extension BartModel {
         let length = inputs.map(\.count).max() ?? 0
         let d = config.dModel
         let itemSize = length * d
-        // Sequences are independent, so the encoder runs one at a time, each at its own length: no work
-        // on padding (a padded position is masked out of every real one's attention, so the real positions
-        // come out as with padding), GEMMs still [length × d_model] by [d_model × n], and the scratch
-        // (activations, FFN, scores) sized for one sequence instead of the whole batch. The padded rows
-        // of the output are zeros: finite, and masked wherever they are read.
+        // Sequences are independent, so each is encoded on its own, at its own length: no work on padding
+        // (a padded position is masked out of every real one's attention, so the real positions come out
+        // as with padding), GEMMs still [length × d_model] by [d_model × n], and the scratch (activations,
+        // FFN, scores) sized for one sequence instead of the whole batch. One at a time with every thread
+        // on each product, or, with as many sequences as threads, one per thread (`encodeConcurrently`).
         let threads = BLAS.threads
-        let s = encoderScratch(rows: length, keyLength: length, threads: threads)
         var mask = [UInt8](repeating: 0, count: batch * length)
+        for (b, input) in inputs.enumerated() {
+            for i in 0..<input.count { mask[b * length + i] = 1 }
+        }
         let hidden = [Float](unsafeUninitializedCapacity: batch * itemSize) { buffer, initialized in
-            for b in 0..<batch {
-                let own = inputs[b].count
-                timed(.encoderEmbed) {
-                    embedEncoderInput(inputs[b], userRow: userRows[b], length: own, scratch: s)
+            let base = buffer.baseAddress!
+            // Longest first: whole rounds of `threads` sequences run one per thread, the rest (fewer than
+            // `threads`, the shortest) one at a time on every thread.
+            let order = threads >= 2 ? inputs.indices.sorted { inputs[$0].count > inputs[$1].count } : Array(inputs.indices)
+            let concurrent = threads >= 2 ? batch / threads * threads : 0
+            if concurrent > 0 {
+                encodeConcurrently(Array(order[..<concurrent]), inputs, userRows: userRows, workers: threads,
+                                   length: length, into: base)
+            }
+            if concurrent < batch {
+                let s = encoderScratch(rows: length, keyLength: length, threads: threads)
+                for b in order[concurrent...] {
+                    encodeSequence(inputs[b], userRow: userRows[b], paddedTo: length, threads: threads, scratch: s,
+                                   into: base + b * itemSize)
                 }
-                for layer in weights.encoderLayers {
-                    encoderLayer(layer, length: own, threads: threads, scratch: s)
-                }
-                let out = buffer.baseAddress! + b * itemSize
-                out.initialize(from: s.hidden.pointer, count: own * d)
-                (out + own * d).initialize(repeating: 0, count: (length - own) * d)
-                for i in 0..<own { mask[b * length + i] = 1 }
             }
             initialized = batch * itemSize
         }
@@ -65,6 +70,68 @@ extension BartModel {
         return EncoderOutput(
             batch: batch, length: length, lengths: inputs.map(\.count), hidden: hidden, mask: mask,
             coldStart: userRows.map { $0 == 0 }, dModel: d, tokens: tokens)
+    }
+
+    /// One sequence through the embeddings and every layer, its rows split over `threads`; its output rows
+    /// land in `out` (`paddedTo × d_model`), the padded ones zeros: finite, and masked wherever they are read.
+    private func encodeSequence(_ input: [Int], userRow: Int, paddedTo length: Int, threads: Int,
+                                scratch s: EncoderScratch, into out: UnsafeMutablePointer<Float>) {
+        let d = config.dModel
+        let own = input.count
+        timed(.encoderEmbed) { embedEncoderInput(input, userRow: userRow, length: own, scratch: s) }
+        for layer in weights.encoderLayers {
+            encoderLayer(layer, length: own, threads: threads, scratch: s)
+        }
+        out.initialize(from: s.hidden.pointer, count: own * d)
+        (out + own * d).initialize(repeating: 0, count: (length - own) * d)
+    }
+
+    /// Sequences `items` (longest first) encoded one per thread at a time: each thread runs whole sequences
+    /// on its own scratch with one-thread GEMMs, attention and GELU, instead of every thread sharing each
+    /// product — no fork–join per product, and 400-row GEMMs instead of 200-row halves. BART-base, 400
+    /// tokens, batch 16, 2 threads, same binary alternating: int8 encoder 1.53–1.65 s against 1.75–1.97 s
+    /// shared (whole run 2.43–2.59 against 2.78–2.92 s); float32 unchanged (6.84 against 6.83 s, GEMM-bound
+    /// either way). Each sequence goes to the least loaded thread (a sequence costs about its length). The results are those of the one-at-a-time path: a row's products depend neither on
+    /// the other rows nor on the thread count.
+    private func encodeConcurrently(_ items: [Int], _ inputs: [[Int]], userRows: [Int], workers: Int, length: Int,
+                                    into out: UnsafeMutablePointer<Float>) {
+        var assigned = [[Int]](repeating: [], count: workers)
+        var load = [Int](repeating: 0, count: workers)
+        for b in items {
+            var w = 0
+            for candidate in 1..<workers where load[candidate] < load[w] { w = candidate }
+            assigned[w].append(b)
+            load[w] += inputs[b].count
+        }
+        let scratch = workerScratch(count: workers, rows: length)
+        let itemSize = length * config.dModel
+        let address = UInt(bitPattern: out)
+        let before = profile?.snapshot()
+        Parallel.withSingleThreadedBLAS {
+            Parallel.forEachPart(count: workers, parts: workers) { worker, _ in
+                for b in assigned[worker] {
+                    let target = UnsafeMutablePointer<Float>(bitPattern: address)! + b * itemSize
+                    encodeSequence(inputs[b], userRow: userRows[b], paddedTo: length, threads: 1,
+                                   scratch: scratch[worker], into: target)
+                }
+            }
+        }
+        // Each worker added its own wall time: the phases ran `workers` at once.
+        if let before { profile?.scaleGrowth(since: before, by: 1 / Double(workers)) }
+    }
+
+    /// One scratch per concurrent worker, for sequences of up to `rows` positions (one thread each).
+    private func workerScratch(count: Int, rows: Int) -> [EncoderScratch] {
+        let scoresCount = Attention.scoresCapacity(queryLength: rows, keyLength: rows, heads: heads, threads: 1)
+        if encoderWorkerScratch.count >= count,
+           encoderWorkerScratch.allSatisfy({ $0.rows >= rows && $0.scores.count >= scoresCount }) {
+            return encoderWorkerScratch
+        }
+        encoderWorkerScratch = (0..<count).map { _ in
+            EncoderScratch(rows: rows, keyLength: rows, dModel: config.dModel, ffnDim: config.encoderFFNDim,
+                           scoresCount: scoresCount)
+        }
+        return encoderWorkerScratch
     }
 
     private func encoderScratch(rows: Int, keyLength: Int, threads: Int) -> EncoderScratch {

@@ -30,6 +30,8 @@ public final class BartModel {
     let headDim: Int
     let attentionScale: Float
     var encoderScratch: EncoderScratch?
+    /// One scratch per thread for batches encoded a sequence per thread.
+    var encoderWorkerScratch: [EncoderScratch] = []
     var decoderState: DecoderState?
     /// When set, forward passes add their time per phase to it (see `BartProfile`).
     public var profile: BartProfile?
@@ -107,6 +109,7 @@ public final class BartModel {
     /// call this after an unusually large batch). The next request allocates them again.
     public func releaseScratch() {
         encoderScratch = nil
+        encoderWorkerScratch = []
         decoderState = nil
         logitScreen = nil
     }

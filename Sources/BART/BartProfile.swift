@@ -3,11 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Optional wall-clock breakdown of a BART forward pass by phase, for `prism bench bart`.
 ///
 /// Set `BartModel.profile` to an instance to collect; leave it nil (the default) and nothing is timed.
-/// Times accumulate across calls until `reset()`. Not thread-safe (like the model it belongs to).
+/// Times accumulate across calls until `reset()`. Phases may be timed from several threads at once (the
+/// encoder runs a sequence per thread in a batch); each addition is atomic.
 public final class BartProfile {
     /// The phases timed. Encoder phases cover the whole batch; decoder phases sum over generated tokens.
     public enum Phase: Int, CaseIterable, Sendable {
@@ -45,24 +47,35 @@ public final class BartProfile {
         public var isEncoderSide: Bool { rawValue <= Phase.crossKeysValues.rawValue }
     }
 
-    private var nanoseconds: [UInt64]
+    private let nanoseconds = Mutex([UInt64](repeating: 0, count: Phase.allCases.count))
 
-    public init() {
-        nanoseconds = [UInt64](repeating: 0, count: Phase.allCases.count)
-    }
+    public init() {}
 
     /// Seconds accumulated in `phase`.
-    public func seconds(_ phase: Phase) -> Double { Double(nanoseconds[phase.rawValue]) / 1e9 }
+    public func seconds(_ phase: Phase) -> Double { nanoseconds.withLock { Double($0[phase.rawValue]) / 1e9 } }
 
     /// Sum over all phases.
-    public var totalSeconds: Double { Double(nanoseconds.reduce(0, +)) / 1e9 }
+    public var totalSeconds: Double { nanoseconds.withLock { Double($0.reduce(0, +)) / 1e9 } }
 
     public func reset() {
-        for i in nanoseconds.indices { nanoseconds[i] = 0 }
+        nanoseconds.withLock { for i in $0.indices { $0[i] = 0 } }
     }
 
     /// Adds `ns` nanoseconds to `phase`.
-    public func add(_ phase: Phase, _ ns: UInt64) { nanoseconds[phase.rawValue] &+= ns }
+    public func add(_ phase: Phase, _ ns: UInt64) { nanoseconds.withLock { $0[phase.rawValue] &+= ns } }
+
+    /// Every phase's accumulated time now (for `scaleGrowth`).
+    public func snapshot() -> [UInt64] { nanoseconds.withLock { $0 } }
+
+    /// Scales what each phase gained since `snapshot` by `factor`: work timed on several threads at once
+    /// counts as the wall time it took, not the sum of the threads' times.
+    public func scaleGrowth(since snapshot: [UInt64], by factor: Double) {
+        nanoseconds.withLock { values in
+            for i in values.indices where i < snapshot.count && values[i] > snapshot[i] {
+                values[i] = snapshot[i] + UInt64((Double(values[i] - snapshot[i]) * factor).rounded())
+            }
+        }
+    }
 
     /// Monotonic clock in nanoseconds.
     @inline(__always)
