@@ -165,19 +165,33 @@ int prism_int8_has_vnni(void) {
 // 50264×768 on 2 threads 13.4 → 16.0–18.7 (768 bytes ahead: less; 2,048: no better, noisier); reducing
 // the 4 rows' accumulators together instead of one by one adds ~1 GB/s to the short rows.
 #define PRISM_PREFETCH_AHEAD 1536
+// With more than 4 rows the block is computed once per group of 4 rows, so it takes several times longer
+// than its bytes take to arrive, and a prefetch half a block ahead came too late: the groups take turns
+// (one chunk in `groups`) prefetching into L2 the block PRISM_PREFETCH_BLOCKS_AHEAD blocks ahead. 16 rows,
+// GOP/s (scripts/bench/int8_rows_rate.c): 50264×768 on 2 threads 153–211 → 264–279, 3072×768 on 1 thread
+// 109–144 → 160–185; 8 rows of 768×3072 94–112 → 196–216 (1, 4 or 8 blocks ahead: within the noise of 2).
+#define PRISM_PREFETCH_BLOCKS_AHEAD 2
 
 #define PRISM_BLOCK_KERNEL(NAME, TARGET, VEC, WIDTH, ZERO, MASKLOAD, DOT, REDUCE4)                         \
   __attribute__((target(TARGET))) static PRISM_ALWAYS_INLINE void NAME##_block(                             \
-      int nr, const uint8_t *x, long k, const int8_t *w, int32_t sums[4][4]) {                               \
+      int nr, const uint8_t *x, long k, const int8_t *w, long ahead, int phase, int groups,                   \
+      int32_t sums[4][4]) {                                                                                  \
     VEC acc[4][4];                                                                                         \
     for (int i = 0; i < 4; i++)                                                                            \
       for (int r = 0; r < 4; r++) acc[i][r] = ZERO;                                                        \
+    int turn = 0;                                                                                          \
     for (long c = 0; c < k; c += WIDTH) {                                                                  \
       long left = k - c;                                                                                   \
       VEC b[4], a;                                                                                         \
       /* Past the matrix a prefetch never faults. */                                                    \
-      for (int i = 0; i < 4 * WIDTH / 64; i++)                                                             \
-        _mm_prefetch((const char *)w + PRISM_PREFETCH_AHEAD + 4 * c + 64 * i, _MM_HINT_T0);                \
+      if (groups == 1) {                                                                                   \
+        for (int i = 0; i < 4 * WIDTH / 64; i++)                                                           \
+          _mm_prefetch((const char *)w + PRISM_PREFETCH_AHEAD + 4 * c + 64 * i, _MM_HINT_T0);              \
+      } else if (turn == phase) {                                                                          \
+        for (int i = 0; i < 4 * WIDTH / 64; i++)                                                           \
+          _mm_prefetch((const char *)w + ahead + 4 * c + 64 * i, _MM_HINT_T1);                             \
+      }                                                                                                    \
+      if (++turn == groups) turn = 0;                                                                      \
       for (int i = 0; i < 4; i++) b[i] = MASKLOAD(w + i * k + c, left);                                    \
       for (int r = 0; r < nr; r++) {                                                                       \
         a = MASKLOAD((const int8_t *)(x + r * k + c), left);                                               \
@@ -255,25 +269,28 @@ int prism_int8_small_kernel(void) {
       long last, float *y) {                                                                                \
     int32_t sums[4][4];                                                                                    \
     int8_t *tail = NULL;                                                                                   \
+    const int groups = (int)((rows + 3) / 4);                                                              \
+    const long ahead = PRISM_PREFETCH_BLOCKS_AHEAD * 4 * in;                                               \
     for (long j = first; j < last; j += 4) {                                                               \
       int nj = last - j < 4 ? (int)(last - j) : 4;                                                         \
       /* Past the last weight row the block repeats it (computed, not stored). */                          \
       const int8_t *wj = w + j * in;                                                                       \
       for (long r = 0; r < rows; r += 4) {                                                                 \
         int nr = rows - r < 4 ? (int)(rows - r) : 4;                                                       \
+        int phase = (int)(r / 4);                                                                          \
         if (nj == 4) {                                                                                     \
           switch (nr) {                                                                                    \
-          case 1: NAME##_block(1, xq + r * in, in, wj, sums); break;                                       \
-          case 2: NAME##_block(2, xq + r * in, in, wj, sums); break;                                       \
-          case 3: NAME##_block(3, xq + r * in, in, wj, sums); break;                                       \
-          default: NAME##_block(4, xq + r * in, in, wj, sums); break;                                      \
+          case 1: NAME##_block(1, xq + r * in, in, wj, ahead, phase, groups, sums); break;                                       \
+          case 2: NAME##_block(2, xq + r * in, in, wj, ahead, phase, groups, sums); break;                                       \
+          case 3: NAME##_block(3, xq + r * in, in, wj, ahead, phase, groups, sums); break;                                       \
+          default: NAME##_block(4, xq + r * in, in, wj, ahead, phase, groups, sums); break;                                      \
           }                                                                                                \
         } else {                                                                                           \
           if (!tail) { /* the last, partial block: once per call */                                       \
             tail = __builtin_alloca((size_t)(4 * in));                                                     \
             for (int i = 0; i < 4; i++) memcpy(tail + i * in, wj + (i < nj ? i : nj - 1) * in, (size_t)in); \
           }                                                                                                \
-          NAME##_block(nr, xq + r * in, in, tail, sums);                                                   \
+          NAME##_block(nr, xq + r * in, in, tail, ahead, phase, groups, sums);                                                   \
         }                                                                                                  \
         for (int i = 0; i < nj; i++)                                                                       \
           for (int q = 0; q < nr; q++) {                                                                   \
