@@ -77,9 +77,7 @@ extension BartModel {
         // attention reads each head with a row stride of d_model, so nothing is transposed.
         timed(.crossKeysValues) {
             encoder.hidden.withUnsafeBufferPointer { hidden in
-                for (l, layer) in weights.decoderLayers.enumerated() {
-                    projectCrossKeysValues(layer, l, hidden: hidden.baseAddress!, encoder: encoder, state: s)
-                }
+                projectCrossKeysValues(hidden: hidden.baseAddress!, encoder: encoder, state: s)
             }
         }
     }

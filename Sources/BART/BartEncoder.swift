@@ -161,7 +161,6 @@ extension BartModel {
                 let user: UnsafePointer<Float>? = userRow > 0 ? usersBuffer.baseAddress! + userRow * d : nil
                 for i in 0..<length {
                     let token = i < input.count ? input[i] : config.padTokenId
-                    s.mask[i] = i < input.count ? 1 : 0
                     let out = s.hidden.pointer + i * d
                     let p = positions + (i + offset) * d
                     weights.encoderToken(token, d: d, scale: scale, into: out)
@@ -190,7 +189,8 @@ extension BartModel {
             Attention.full(
                 q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, ld: d,
                 queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
-                keyMask: s.mask, causal: false, threads: threads,
+                // Each sequence is encoded at its own length: every key is a real position.
+                keyMask: nil, causal: false, threads: threads,
                 scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
         }
         timed(.encoderProjections) { attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }

@@ -131,7 +131,6 @@ final class EncoderScratch {
     let rows: Int
     let keyLength: Int
     let hidden, q, k, v, attention, residual, ffn, scores: FloatBuffer
-    let mask: UnsafeMutablePointer<UInt8>
 
     init(rows: Int, keyLength: Int, dModel: Int, ffnDim: Int, scoresCount: Int) {
         self.rows = rows
@@ -144,9 +143,5 @@ final class EncoderScratch {
         residual = FloatBuffer(count: rows * dModel)
         ffn = FloatBuffer(count: rows * ffnDim)
         scores = FloatBuffer(count: scoresCount)
-        mask = .allocate(capacity: rows)
-        mask.initialize(repeating: 0, count: rows)
     }
-
-    deinit { mask.deallocate() }
 }

@@ -63,7 +63,8 @@ final class DecoderState {
         selfValues = (0..<layers).map { _ in FloatBuffer(count: selfSize) }
         spareKeys = withReorder ? (0..<layers).map { _ in FloatBuffer(count: selfSize) } : []
         spareValues = withReorder ? (0..<layers).map { _ in FloatBuffer(count: selfSize) } : []
-        cross = CrossKeysValues(layers: layers, count: crossSize, half: halfCrossAttention, scratchCount: encoderCapacity * d)
+        cross = CrossKeysValues(layers: layers, count: crossSize, half: halfCrossAttention, scratchCount: encoderCapacity * d,
+                                threads: threads)
         crossMask = .allocate(capacity: itemCapacity * encoderCapacity)
         crossMask.initialize(repeating: 0, count: itemCapacity * encoderCapacity)
         rowItems = .allocate(capacity: rowCapacity)

@@ -8,6 +8,11 @@ import Darwin
 public enum Softmax {
     /// In-place softmax of `count` floats. Entries equal to `-infinity` get probability 0; if every
     /// entry is `-infinity` the result is uniform (as PyTorch gives for a row masked with `finfo.min`).
+    ///
+    /// Every entry goes through the same vector `exp`, the tail too (padded with `-infinity`, whose
+    /// exponential is exactly 0): a row followed by masked entries thus gives its entries exactly as the
+    /// row alone does — a padded batch's cross-attention equals each request's alone, bit for bit (a scalar
+    /// `expf` tail rounded differently, and an int8 model could turn that into a different token).
     @inlinable
     public static func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         if count == 0 { return }
@@ -26,13 +31,14 @@ public enum Softmax {
             acc += e
             i += 8
         }
-        var sum = acc.sum()
-        while i < count {
-            let e = expf(x[i] - maxValue)
-            x[i] = e
-            sum += e
-            i += 1
+        if i < count {
+            var tail = Float8(repeating: -.infinity)
+            for lane in 0..<(count - i) { tail[lane] = x[i + lane] }
+            let e = VectorMath.exp(tail - m)
+            for lane in 0..<(count - i) { x[i + lane] = e[lane] }
+            acc += e
         }
+        let sum = acc.sum()
         let inv = Float8(repeating: 1 / sum)
         i = 0
         while i + 8 <= count {
