@@ -241,9 +241,10 @@ let package = Package(
         .target(name: "BART", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),
         // T5 / FLAN-T5 encoder–decoder (HF T5ForConditionalGeneration semantics): the teacher's architecture.
         .target(name: "T5", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),
-        .testTarget(name: "T5Tests", dependencies: ["T5", "Generation", "Tokenizers", "SafeTensors", "PrismTeacherT5", "PrismTeacher", "PrismWire"]),
+        .testTarget(name: "T5Tests", dependencies: ["T5", "Generation", "Tokenizers", "SafeTensors", "PrismTeacherT5", "PrismTeacher", "PrismWire",
+                                                   "TensorKernels"]),
         // A teacher backend that runs a T5 / FLAN-T5 folder in-process on its own thread.
-        .target(name: "PrismTeacherT5", dependencies: ["PrismTeacher", "PrismWire", "T5", "Generation", "Tokenizers", "ZeroMQ"]),
+        .target(name: "PrismTeacherT5", dependencies: ["PrismTeacher", "PrismWire", "T5", "Generation", "Tokenizers", "ZeroMQ", "TensorKernels"]),
         // Greedy, beam search, sampling and batched generation over any Seq2SeqModel (BART, T5).
         .target(name: "Generation", dependencies: ["Seq2Seq", "TensorKernels"]),
         // `prism bench bart`: BART-base sized random model, latency/throughput/RSS.

@@ -3,6 +3,7 @@ import BARTBench
 import Foundation
 import Generation
 import T5
+import TensorKernels
 
 /// `prism bench t5`: loads a T5 folder (real or random weights) and reports its memory and greedy latency.
 struct T5BenchCommand: AsyncParsableCommand {
@@ -17,13 +18,15 @@ struct T5BenchCommand: AsyncParsableCommand {
     @Option(help: "Timed runs (median reported).") var runs = 2
     @Option(help: "BLAS threads.") var threads = 2
     @Flag(help: "Widen BF16 projections to float32 at load (twice the memory) instead of keeping them as stored.") var widenBF16 = false
+    @Option(help: "Arithmetic of the projections: fp32 (BF16 kept where stored), or int8 (quantized at load; needs VNNI).")
+    var precision: Precision = .fp32
 
     func run() async throws {
         guard inputLength >= 1, newTokens >= 1, runs >= 1, threads >= 1 else {
             throw ValidationError("--input-length, --new-tokens, --runs and --threads must be ≥ 1")
         }
         let loadStart = Date()
-        let t5 = try T5Model.load(folder: model, blasThreads: threads, widenBF16: widenBF16)
+        let t5 = try T5Model.load(folder: model, blasThreads: threads, widenBF16: widenBF16, precision: precision)
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let afterLoad = BARTBench.peakRSSBytes() ?? 0
         let c = t5.config
@@ -42,7 +45,8 @@ struct T5BenchCommand: AsyncParsableCommand {
         let mib = { (bytes: Int) in String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
         print("model: \(model)")
         print("  d_model \(c.dModel), \(c.numLayers)+\(c.numDecoderLayers) layers, \(c.numHeads) heads, d_ff \(c.dFF), vocab \(c.vocabSize), \(c.gatedFFN ? "gated " : "")\(c.activation)")
-        print("  weights in memory: \(mib(t5.weights.bytes)) (\(widenBF16 ? "BF16 widened to float32" : "BF16 kept where stored"))")
+        let held = precision == .int8 ? "projections in int8" : (widenBF16 ? "BF16 widened to float32" : "BF16 kept where stored")
+        print("  weights in memory: \(mib(t5.weights.bytes)) (\(held))")
         print("  load: \(String(format: "%.1f", loadSeconds)) s, peak RSS after load \(mib(afterLoad))")
         print("  greedy, \(inputLength) in / \(newTokens) out, \(threads) threads: median \(String(format: "%.2f", seconds.sorted()[seconds.count / 2])) s over \(runs) runs")
         print("  peak RSS: \(mib(BARTBench.peakRSSBytes() ?? 0))")

@@ -60,7 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
     var metricsHost = "127.0.0.1"
-    @Option(help: "Arithmetic of the student's linear layers: fp32, or int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns).")
+    @Option(help: "Arithmetic of the model's linear layers (the student's, or the T5 teacher's): fp32, or int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns).")
     var precision: Precision = .fp32
     @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions
@@ -112,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
             case "t5":
                 guard let model else { throw ValidationError("--teacher t5 needs --model DIR (a T5 folder with tokenizer.json)") }
                 let backend = try await T5Teacher(folder: model, batchSize: teacherBatch, maxInputTokens: maxInputTokens,
-                                                  blasThreads: blasThreads)
+                                                  blasThreads: blasThreads, precision: servedPrecision(logger))
                 logger.info("T5 teacher loaded", metadata: ["model": "\(model)", "teacher_id": "\(backend.teacherID)"])
                 t5Teacher = backend
                 chosen = TeacherHandler(backend: backend)
@@ -126,12 +126,7 @@ struct WorkerCommand: AsyncParsableCommand {
             let vocabulary = groundingGuard ? try WordVocabulary.load(studentFolder: model, catalog: items) : nil
             let gate = groundingGuard
                 ? GroundingGuard(checker: GroundingChecker(catalog: items), retryBeams: guardBeams, vocabulary: vocabulary) : nil
-            // int8 on a CPU without VNNI: the worker serves float32 and says why, rather than not serving.
-            var served = precision
-            if precision == .int8 && !Int8Rows.isSupported {
-                logger.warning("int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU: serving fp32")
-                served = .fp32
-            }
+            let served = servedPrecision(logger)
             let thread = try await InferenceThread(folder: model, blasThreads: blasThreads, groundingGuard: gate, constrained: constraints,
                                                  precision: served)
             inference = thread
@@ -181,3 +176,13 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 extension Precision: ExpressibleByArgument {}
+
+extension WorkerCommand {
+    /// `--precision`, except that int8 on a CPU without VNNI serves float32 and says why, rather than not
+    /// serving.
+    func servedPrecision(_ logger: Logger) -> Precision {
+        guard precision == .int8, !Int8Rows.isSupported else { return precision }
+        logger.warning("int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU: serving fp32")
+        return .fp32
+    }
+}

@@ -4,6 +4,7 @@ import PrismTeacher
 import PrismWire
 import Synchronization
 import T5
+import TensorKernels
 import Tokenizers
 import ZeroMQ
 
@@ -28,8 +29,11 @@ public final class T5Teacher: TeacherBackend {
         }
     }
 
-    /// Loads `folder` (config.json, model.safetensors or shards, tokenizer.json) on its own thread.
-    public init(folder: String, batchSize: Int = 8, maxInputTokens: Int = 512, blasThreads: Int = 1) async throws {
+    /// Loads `folder` (config.json, model.safetensors or shards, tokenizer.json) on its own thread, its
+    /// projections in `precision` (`T5Model.load`); an int8 teacher is recorded as `t5:NAME@int8`, since its
+    /// goldens are not exactly the float32 model's.
+    public init(folder: String, batchSize: Int = 8, maxInputTokens: Int = 512, blasThreads: Int = 1,
+                precision: Precision = .fp32) async throws {
         // The encoder's position bias and attention scores grow with the square of the prompt length
         // (heads × length² floats): the cap bounds the worker's memory whatever prompts arrive.
         guard batchSize >= 1, (2...8_192).contains(maxInputTokens) else {
@@ -38,9 +42,9 @@ public final class T5Teacher: TeacherBackend {
         self.batchSize = batchSize
         self.maxInputTokens = maxInputTokens
         let name = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
-        teacherID = "t5:\(name)"
+        teacherID = precision == .fp32 ? "t5:\(name)" : "t5:\(name)@\(precision)"
         thread = try await OwnedThread(name: "prism-t5") {
-            let model = try T5Model.load(folder: folder, blasThreads: blasThreads)
+            let model = try T5Model.load(folder: folder, blasThreads: blasThreads, precision: precision)
             let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: folder + "/tokenizer.json"))
             guard tokenizer.vocabularySize <= model.config.vocabSize else {
                 throw TeacherError.invalidConfiguration(

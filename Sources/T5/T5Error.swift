@@ -9,6 +9,8 @@ public enum T5Error: Error, Equatable, CustomStringConvertible {
     case emptyInput
     case tokenOutOfRange(id: Int, vocabSize: Int)
     case invalidArgument(String)
+    /// The precision asked for cannot run on this CPU.
+    case precisionUnavailable(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum T5Error: Error, Equatable, CustomStringConvertible {
         case .emptyInput: return "t5: empty input"
         case let .tokenOutOfRange(id, vocabSize): return "t5: token id \(id) is outside the vocabulary of \(vocabSize)"
         case let .invalidArgument(detail): return "t5: \(detail)"
+        case let .precisionUnavailable(detail): return "t5: \(detail)"
         }
     }
 }

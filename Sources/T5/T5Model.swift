@@ -34,10 +34,17 @@ public final class T5Model {
 
     /// Loads a Hugging Face folder: `config.json` (+ `generation_config.json`), `model.safetensors` or an
     /// index with shards.
-    /// BF16 projections stay BF16 in memory unless `widenBF16`.
-    public static func load(folder: String, blasThreads: Int? = 1, widenBF16: Bool = false) throws -> T5Model {
+    /// BF16 projections stay BF16 in memory unless `widenBF16`. `precision` `.int8` quantizes the projections
+    /// and the head while loading (`T5Weights.load`); it needs a CPU with VNNI and throws
+    /// `precisionUnavailable` otherwise.
+    public static func load(folder: String, blasThreads: Int? = 1, widenBF16: Bool = false,
+                            precision: Precision = .fp32) throws -> T5Model {
+        if precision == .int8 && !Int8Rows.isSupported {
+            throw T5Error.precisionUnavailable(
+                "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU (use --precision fp32)")
+        }
         let config = try T5Config.load(folder: folder)
-        let weights = try T5Weights.load(folder: folder, config: config, widenBF16: widenBF16)
+        let weights = try T5Weights.load(folder: folder, config: config, widenBF16: widenBF16, precision: precision)
         return try T5Model(config: config, weights: weights, blasThreads: blasThreads)
     }
 

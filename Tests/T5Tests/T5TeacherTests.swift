@@ -4,6 +4,7 @@ import PrismTeacher
 import PrismTeacherT5
 import PrismWire
 import T5
+import TensorKernels
 import Tokenizers
 import XCTest
 
@@ -43,6 +44,29 @@ final class T5TeacherTests: XCTestCase {
             XCTAssertEqual(output.text, tokenizer.decode(generated).trimmingCharacters(in: .whitespacesAndNewlines), text)
             XCTAssertEqual(output.finishReason, generated.last == model.config.eosTokenId ? "stop" : "length")
             XCTAssertEqual(output.promptTokens, ids.count)
+        }
+    }
+
+    /// An int8 teacher writes what the int8 model generates and is recorded as such (its goldens are not
+    /// the float32 model's).
+    func testInt8TeacherIsTheInt8ModelAndSaysSo() async throws {
+        try XCTSkipUnless(Int8Rows.isSupported, "int8 needs VNNI; oneDNN finds \(Int8Rows.instructionSet)")
+        let teacher = try await T5Teacher(folder: Self.folder, batchSize: 2, precision: .int8)
+        var decoding = Decoding()
+        decoding.maxNewTokens = 6
+        let texts = ["explain: the user watched Heat and Casino", "Toy Story"]
+        let outputs = await teacher.generate(prompts(texts), decoding: decoding)
+        await teacher.shutdown()
+        XCTAssertEqual(teacher.teacherID, "t5:v1_1@int8")
+        let model = try T5Model.load(folder: Self.folder, precision: .int8)
+        let tokenizer = try Tokenizer(contentsOf: URL(fileURLWithPath: Self.folder + "/tokenizer.json"))
+        var config = GenerationConfig(model: model.config)
+        config.maxNewTokens = 6
+        config.numBeams = 1
+        for (text, output) in zip(texts, outputs) {
+            let result = try Seq2SeqGenerator(model: model).generate(GenerationRequest(inputIds: tokenizer.encode(text)), config: config)
+            XCTAssertEqual(output.status.code, .ok, output.status.message)
+            XCTAssertEqual(output.text, tokenizer.decode(Array(result.generatedTokens)).trimmingCharacters(in: .whitespacesAndNewlines), text)
         }
     }
 
