@@ -10,6 +10,7 @@ from test_deploy import prism_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT = ROOT / "Tests" / "Fixtures" / "student" / "with-user"
+T5 = ROOT / "Tests" / "Fixtures" / "t5" / "v1_1"
 
 
 def worker(precision, extra_env=None):
@@ -21,14 +22,11 @@ def worker(precision, extra_env=None):
         capture_output=True, text=True, timeout=60, env=env)
 
 
-def test_int8_without_vnni_serves_fp32_and_says_so():
-    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
-    # No broker listens on the port: the worker loads, logs, and keeps trying to connect until stopped.
-    process = subprocess.Popen(
-        [str(prism_binary()), "worker", "--service", "prism.explain", "--model", str(STUDENT),
-         "--catalog", str(STUDENT.parent / "catalog.jsonl"), "--precision", "int8",
-         "--broker", "tcp://127.0.0.1:9", "--log-level", "info"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+def log_until(arguments, marker, env):
+    """The worker's log up to and including the first line with `marker` (no broker listens on the port:
+    the worker loads, logs, and keeps trying to connect until stopped)."""
+    process = subprocess.Popen([str(prism_binary()), "worker", *arguments, "--broker", "tcp://127.0.0.1:9",
+                                "--log-level", "info"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines = []
     try:
         deadline = time.monotonic() + 60
@@ -37,15 +35,33 @@ def test_int8_without_vnni_serves_fp32_and_says_so():
             if not line:
                 break
             lines.append(line)
-            if "student loaded" in line:
+            if marker in line:
                 break
     finally:
         process.kill()
         process.wait()
+    return lines
+
+
+def test_int8_without_vnni_serves_fp32_and_says_so():
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
+    lines = log_until(["--service", "prism.explain", "--model", str(STUDENT), "--catalog", str(STUDENT.parent / "catalog.jsonl"),
+                       "--precision", "int8"], "student loaded", env)
     log = "".join(lines)
     assert "int8 needs AVX-512 VNNI or AVX-VNNI" in log and "avx2" in log and "serving fp32" in log, log
     loaded = [line for line in lines if "student loaded" in line]
     assert loaded and "precision=fp32" in loaded[0], log
+
+
+def test_int8_t5_teacher_without_vnni_serves_fp32_and_says_so():
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
+    lines = log_until(["--service", "teacher", "--teacher", "t5", "--model", str(T5), "--precision", "int8"],
+                      "T5 teacher loaded", env)
+    log = "".join(lines)
+    assert "int8 needs AVX-512 VNNI or AVX-VNNI" in log and "serving fp32" in log, log
+    loaded = [line for line in lines if "T5 teacher loaded" in line]
+    # The float32 teacher it fell back to, recorded as such.
+    assert loaded and "teacher_id=t5:v1_1" in loaded[0] and "@int8" not in loaded[0], log
 
 
 def test_bench_refuses_int8_alone_without_vnni():
