@@ -91,8 +91,9 @@ extension BartModel {
     /// product — no fork–join per product, and 400-row GEMMs instead of 200-row halves. BART-base, 400
     /// tokens, batch 16, 2 threads, same binary alternating: int8 encoder 1.53–1.65 s against 1.75–1.97 s
     /// shared (whole run 2.43–2.59 against 2.78–2.92 s); float32 unchanged (6.84 against 6.83 s, GEMM-bound
-    /// either way). Each sequence goes to the least loaded thread (a sequence costs about its length). The results are those of the one-at-a-time path: a row's products depend neither on
-    /// the other rows nor on the thread count.
+    /// either way). Each sequence goes to the least loaded thread (a sequence costs about its length). The
+    /// results are those of the one-at-a-time path: a row's products depend neither on the other rows nor
+    /// on the thread count.
     private func encodeConcurrently(_ items: [Int], _ inputs: [[Int]], userRows: [Int], workers: Int, length: Int,
                                     into out: UnsafeMutablePointer<Float>) {
         var assigned = [[Int]](repeating: [], count: workers)
