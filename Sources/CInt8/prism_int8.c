@@ -175,7 +175,7 @@ int prism_int8_has_vnni(void) {
 #define PRISM_BLOCK_KERNEL(NAME, TARGET, VEC, WIDTH, ZERO, MASKLOAD, DOT, REDUCE4)                         \
   __attribute__((target(TARGET))) static PRISM_ALWAYS_INLINE void NAME##_block(                             \
       int nr, const uint8_t *x, long k, const int8_t *w, long ahead, int phase, int groups,                   \
-      int32_t sums[4][4]) {                                                                                  \
+      __m128i sums[4]) {                                                                                     \
     VEC acc[4][4];                                                                                         \
     for (int i = 0; i < 4; i++)                                                                            \
       for (int r = 0; r < 4; r++) acc[i][r] = ZERO;                                                        \
@@ -210,17 +210,15 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static PRISM_ALWAYS_INLIN
                                                                                                  __m512i b) {
   return _mm512_dpbusd_epi32(acc, a, b);
 }
-// sums[i][r] = the lane sum of a_i, for 4 accumulators at once (two transposing adds, then the halves).
+// sums[r] lane i = the lane sum of a_i, for 4 accumulators at once (two transposing adds, then the halves).
 __attribute__((target("avx512f"))) static PRISM_ALWAYS_INLINE void reduce4_512(__m512i a0, __m512i a1, __m512i a2,
-                                                                              __m512i a3, int32_t sums[4][4], int r) {
+                                                                              __m512i a3, __m128i sums[4], int r) {
   __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
   __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
   __m512i v = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
   __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
   __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-  int32_t out[4];
-  _mm_storeu_si128((__m128i *)out, q);
-  for (int i = 0; i < 4; i++) sums[i][r] = out[i];
+  sums[r] = q;
 }
 PRISM_BLOCK_KERNEL(avx512, "avx512f,avx512bw,avx512vnni", __m512i, 64, _mm512_setzero_si512(), load512, dot512, reduce4_512)
 
@@ -234,12 +232,10 @@ __attribute__((target("avx2,avxvnni"))) static PRISM_ALWAYS_INLINE __m256i dot25
   return _mm256_dpbusd_avx_epi32(acc, a, b);
 }
 __attribute__((target("avx2"))) static PRISM_ALWAYS_INLINE void reduce4_256(__m256i a0, __m256i a1, __m256i a2,
-                                                                            __m256i a3, int32_t sums[4][4], int r) {
+                                                                            __m256i a3, __m128i sums[4], int r) {
   __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
   __m128i q = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-  int32_t out[4];
-  _mm_storeu_si128((__m128i *)out, q);
-  for (int i = 0; i < 4; i++) sums[i][r] = out[i];
+  sums[r] = q;
 }
 PRISM_BLOCK_KERNEL(avx2vnni, "avx2,avxvnni", __m256i, 32, _mm256_setzero_si256(), load256, dot256, reduce4_256)
 #endif
@@ -267,7 +263,7 @@ int prism_int8_small_kernel(void) {
       const uint8_t *xq, const float *rowscales, const int32_t *rowzeros, long rows, long in,                \
       const int8_t *w, const float *wscales, const int32_t *wsums, const float *bias, long out, long first,  \
       long last, float *y) {                                                                                \
-    int32_t sums[4][4];                                                                                    \
+    __m128i sums[4];                                                                                       \
     int8_t *tail = NULL;                                                                                   \
     const int groups = (int)((rows + 3) / 4);                                                              \
     const long ahead = PRISM_PREFETCH_BLOCKS_AHEAD * 4 * in;                                               \
@@ -292,12 +288,37 @@ int prism_int8_small_kernel(void) {
           }                                                                                                \
           NAME##_block(nr, xq + r * in, in, tail, ahead, phase, groups, sums);                                                   \
         }                                                                                                  \
-        for (int i = 0; i < nj; i++)                                                                       \
-          for (int q = 0; q < nr; q++) {                                                                   \
-            long jj = j + i;                                                                               \
-            float v = (float)(sums[i][q] - rowzeros[r + q] * wsums[jj]) * (rowscales[r + q] * wscales[jj]); \
-            y[(r + q) * out + jj] = v + (bias ? bias[jj] : 0.0f);                                          \
+        /* (sum − zero · Σw) · (rowScale · channelScale) + bias for 4 columns of each row at once: the      \
+           scalar formula's operations in its order (the same bits, checked on 144 shapes against the      \
+           scalar epilogue). 16 rows, GOP/s: 256×768 from L2 204–211 → 293–333; 50264×768 streamed on 2    \
+           threads 254–270 → 295–369; 3072×768 168–180 → 224–239; one row unchanged (memory-bound). */    \
+        float cols4[4][4];                                                                                 \
+        const int full = nj == 4;                                                                          \
+        __m128i ws4 = full ? _mm_loadu_si128((const __m128i *)(wsums + j)) : _mm_setzero_si128();          \
+        __m128 sc4 = full ? _mm_loadu_ps(wscales + j) : _mm_setzero_ps();                                  \
+        __m128 b4 = full && bias ? _mm_loadu_ps(bias + j) : _mm_setzero_ps();                              \
+        if (!full) {                                                                                       \
+          int32_t wsv[4] = {0, 0, 0, 0};                                                                   \
+          float scv[4] = {0, 0, 0, 0}, bv[4] = {0, 0, 0, 0};                                               \
+          for (int i = 0; i < nj; i++) {                                                                   \
+            wsv[i] = wsums[j + i];                                                                         \
+            scv[i] = wscales[j + i];                                                                       \
+            bv[i] = bias ? bias[j + i] : 0.0f;                                                             \
           }                                                                                                \
+          ws4 = _mm_loadu_si128((const __m128i *)wsv);                                                     \
+          sc4 = _mm_loadu_ps(scv);                                                                         \
+          b4 = _mm_loadu_ps(bv);                                                                           \
+        }                                                                                                  \
+        for (int q = 0; q < nr; q++) {                                                                     \
+          __m128i a = _mm_sub_epi32(sums[q], _mm_mullo_epi32(_mm_set1_epi32(rowzeros[r + q]), ws4));       \
+          __m128 v = _mm_mul_ps(_mm_cvtepi32_ps(a), _mm_mul_ps(_mm_set1_ps(rowscales[r + q]), sc4));       \
+          v = _mm_add_ps(v, b4);                                                                           \
+          if (full) _mm_storeu_ps(y + (r + q) * out + j, v);                                               \
+          else _mm_storeu_ps(cols4[q], v);                                                                 \
+        }                                                                                                  \
+        if (!full)                                                                                         \
+          for (int q = 0; q < nr; q++)                                                                     \
+            for (int i = 0; i < nj; i++) y[(r + q) * out + j + i] = cols4[q][i];                           \
       }                                                                                                    \
     }                                                                                                      \
   }
