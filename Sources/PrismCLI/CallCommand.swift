@@ -64,9 +64,11 @@ struct HealthCommand: AsyncParsableCommand {
         }
         await client.close()
         print("uptime \(health.uptimeMs / 1000) s")
-        print("service".padding(toLength: 24, withPad: " ", startingAt: 0) + "workers  capacity  queued  in_flight")
+        // The name column fits the longest name, so that a long one never runs into the worker count.
+        let width = max(24, (health.services.map(\.service.count).max() ?? 0) + 2)
+        print("service".padding(toLength: width, withPad: " ", startingAt: 0) + "workers  capacity  queued  in_flight")
         for s in health.services {
-            print(s.service.padding(toLength: 24, withPad: " ", startingAt: 0)
+            print(s.service.padding(toLength: width, withPad: " ", startingAt: 0)
                   + "\(s.workers)".padding(toLength: 9, withPad: " ", startingAt: 0)
                   + "\(s.capacity)".padding(toLength: 10, withPad: " ", startingAt: 0)
                   + "\(s.queued)".padding(toLength: 8, withPad: " ", startingAt: 0) + "\(s.inFlight)")

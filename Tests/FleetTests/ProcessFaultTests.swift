@@ -185,6 +185,24 @@ final class ProcessFaultTests: XCTestCase {
         XCTAssertTrue(health.stdout.contains("sleep"), health.stdout)
     }
 
+    /// `prism health` keeps every column of a service whose name is longer than the name column's usual
+    /// width (it used to cut the name and run it into the worker count: "prism.explain.int8-encod0").
+    func testHealthTableKeepsLongServiceNames() throws {
+        let fleet = try ProcessFleet()
+        defer { fleet.stop() }
+        let name = "prism.explain.int8-encoder.long-name"
+        try fleet.startWorker(service: name, capacity: 3, id: "e0")
+        var fields: [String] = []
+        for _ in 0..<50 where fields.count < 2 || fields[1] != "1" {
+            let health = try ProcessFleet.runCLI(["health", "--broker", fleet.frontend, "--service", name])
+            XCTAssertEqual(health.status, 0, health.stderr)
+            let row = health.stdout.split(separator: "\n").first { $0.hasPrefix("prism.explain") } ?? ""
+            fields = row.split(separator: " ").map(String.init)
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertEqual(fields, [name, "1", "3", "0", "0"])
+    }
+
     func freePort() throws -> Int {
         let context = try Context()
         let socket = try context.socket(.router)
