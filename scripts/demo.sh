@@ -33,6 +33,9 @@ copy=${PRISM_COPY:-1}
 copy_flag=(); [ "$copy" = 1 ] && copy_flag=(--copy)
 teachers=${PRISM_TEACHERS:-2}
 students=${PRISM_STUDENTS:-2}
+# The students' precision: int8-encoder is the fastest that keeps >= 98 % of served explanations the same
+# text as fp32 on the demo student (docs/bench/int8-2026-12-03.md section 7); a CPU without VNNI serves fp32.
+precision=${PRISM_PRECISION:-int8-encoder}
 eval_count=${PRISM_EVAL_COUNT:-200}
 # served: what the fleet answers (guard on); student: its own first text under the grounding
 # constraints; add "free" to see the same student decode without them.
@@ -79,7 +82,7 @@ log "3. training the student on the marked goldens (GROUNDING.md; from scratch, 
 log "4. serving: $students Prism workers (prism.explain) on the same broker; the ranking stage calls them"
 for i in $(seq "$students"); do
   $prism worker --broker "$be" --service prism.explain --model "$out/student" --catalog "$out/data/catalog.jsonl" \
-    --capacity 8 --batch-wait-ms 5 --id "prism-$i" --log-level warning 2>>"$out/students.log" &
+    --precision "$precision" --capacity 8 --batch-wait-ms 5 --id "prism-$i" --log-level warning 2>>"$out/students.log" &
   pids+=($!)
 done
 wait_for_workers prism.explain "$students"

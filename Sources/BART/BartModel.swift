@@ -70,7 +70,7 @@ public final class BartModel {
                 throw BartError.badConfig(path: "config", detail: "copy_twins must map every token to a token")
             }
         }
-        if weights.precision == .int8 { try Self.checkInt8() }
+        if weights.precision.usesInt8 { try Self.checkInt8() }
         if let users, users.dModel != config.dModel {
             throw BartError.badUsers(detail: "user vectors have \(users.dModel) columns, d_model is \(config.dModel)")
         }
@@ -88,10 +88,11 @@ public final class BartModel {
     /// `user_embeddings.safetensors` + `users.json`.
     ///
     /// `precision` `.int8` quantizes the linear layers and token tables while loading (no float32 copy is
-    /// kept); it needs a CPU with VNNI (`Int8Rows.isSupported`) and throws `precisionUnavailable` otherwise.
+    /// kept), `.int8Encoder` the encoder's linear layers only; both need a CPU with VNNI
+    /// (`Int8Rows.isSupported`) and throw `precisionUnavailable` otherwise.
     public static func load(folder: String, blasThreads: Int? = 1, precision: Precision = .fp32) throws -> BartModel {
         let config = try BartConfig.load(folder: folder)
-        if precision == .int8 { try checkInt8() }
+        if precision.usesInt8 { try checkInt8() }
         let weights = try BartWeights.load(folder: folder, config: config, precision: precision)
         let users = try UserEmbeddings.load(folder: folder, dModel: config.dModel)
         return try BartModel(config: config, weights: weights, users: users, blasThreads: blasThreads)

@@ -29,16 +29,17 @@ extension BartWeights {
             }
         }
         let d = c.dModel
-        func linear(_ outDim: Int, _ inDim: Int, at layerPrecision: Precision = precision) throws -> Linear {
+        func linear(_ outDim: Int, _ inDim: Int, at layerPrecision: Precision) throws -> Linear {
             try Linear(weight: fill(outDim * inDim), bias: [Float](repeating: 0, count: outDim), inFeatures: inDim, outFeatures: outDim)
                 .converted(to: layerPrecision)
         }
         func norm() throws -> LayerNorm {
             try LayerNorm(gamma: [Float](repeating: 1, count: d), beta: [Float](repeating: 0, count: d), eps: c.layerNormEps)
         }
-        func attention() throws -> BartAttentionWeights {
-            BartAttentionWeights(q: try linear(d, d), k: try linear(d, d), v: try linear(d, d), out: try linear(d, d))
+        func attention(at p: Precision) throws -> BartAttentionWeights {
+            BartAttentionWeights(q: try linear(d, d, at: p), k: try linear(d, d, at: p), v: try linear(d, d, at: p), out: try linear(d, d, at: p))
         }
+        let encoderPrecision = precision.layer(inEncoder: true), decoderPrecision = precision.layer(inEncoder: false)
         let positions = (c.maxPositionEmbeddings + BartConfig.positionOffset) * d
         let int8 = precision == .int8
         let shared = int8 ? [] : fill(c.vocabSize * d)
@@ -49,14 +50,16 @@ extension BartWeights {
             encoderEmbeddingNorm: try norm(), decoderEmbeddingNorm: try norm(),
             encoderLayers: try (0..<c.encoderLayers).map { _ in
                 BartEncoderLayerWeights(
-                    selfAttention: try attention(), selfAttentionNorm: try norm(),
-                    fc1: try linear(c.encoderFFNDim, d), fc2: try linear(d, c.encoderFFNDim), finalNorm: try norm())
+                    selfAttention: try attention(at: encoderPrecision), selfAttentionNorm: try norm(),
+                    fc1: try linear(c.encoderFFNDim, d, at: encoderPrecision), fc2: try linear(d, c.encoderFFNDim, at: encoderPrecision),
+                    finalNorm: try norm())
             },
             decoderLayers: try (0..<c.decoderLayers).map { _ in
                 BartDecoderLayerWeights(
-                    selfAttention: try attention(), selfAttentionNorm: try norm(),
-                    crossAttention: try attention(), crossAttentionNorm: try norm(),
-                    fc1: try linear(c.decoderFFNDim, d), fc2: try linear(d, c.decoderFFNDim), finalNorm: try norm())
+                    selfAttention: try attention(at: decoderPrecision), selfAttentionNorm: try norm(),
+                    crossAttention: try attention(at: decoderPrecision), crossAttentionNorm: try norm(),
+                    fc1: try linear(c.decoderFFNDim, d, at: decoderPrecision), fc2: try linear(d, c.decoderFFNDim, at: decoderPrecision),
+                    finalNorm: try norm())
             },
             lmHead: try sharedRows.map { try Linear(int8: $0, bias: headBias) }
                 ?? Linear(weight: shared, bias: headBias, inFeatures: d, outFeatures: c.vocabSize),

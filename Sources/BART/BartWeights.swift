@@ -89,8 +89,12 @@ public struct BartWeights: Sendable {
     /// The decoder's token table in int8, as `encoderTokenRows`.
     public var decoderTokenRows: Int8Rows?
 
-    /// The precision of the linear layers and token tables.
-    public var precision: Precision { lmHead.precision }
+    /// The model-level precision: `.int8` when the output projection (and so every linear layer and the
+    /// token tables) is int8, `.int8Encoder` when only the encoder's layers are, else `.fp32`.
+    public var precision: Precision {
+        if lmHead.precision == .int8 { return .int8 }
+        return encoderLayers.first?.fc1.precision == .int8 ? .int8Encoder : .fp32
+    }
 
     public init(
         shared: [Float], encoderTokens: [Float]? = nil, decoderTokens: [Float]? = nil,

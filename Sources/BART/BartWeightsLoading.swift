@@ -58,7 +58,8 @@ extension BartWeights {
     ///
     /// With `precision` `.int8` every linear layer and the token tables are quantized as they are read
     /// (`Int8Rows`, a tensor or a block of table rows at a time), so no float32 copy of the model exists at
-    /// any point; the layer norms, positions, biases and a copying model's pointer stay float32.
+    /// any point; the layer norms, positions, biases and a copying model's pointer stay float32. With
+    /// `.int8Encoder` only the encoder's linear layers are (`Precision.layer(inEncoder:)`).
     public static func load(folder: String, config: BartConfig, precision: Precision = .fp32) throws -> BartWeights {
         try load(source: WeightSource(folder: folder), config: config, precision: precision)
     }
@@ -89,7 +90,7 @@ extension BartWeights {
         let decoderTokens = try tiedOrOwn("model.decoder.embed_tokens.weight")
         let positions = c.maxPositionEmbeddings + BartConfig.positionOffset
 
-        func linear(_ prefix: String, _ outDim: Int, _ inDim: Int, at layerPrecision: Precision = precision) throws -> Linear {
+        func linear(_ prefix: String, _ outDim: Int, _ inDim: Int, at layerPrecision: Precision) throws -> Linear {
             let bias = try source.floats(prefix + ".bias", [outDim])
             if layerPrecision == .int8 {
                 return try Linear(int8: source.int8Rows(prefix + ".weight", [outDim, inDim]), bias: bias)
@@ -102,27 +103,33 @@ extension BartWeights {
                 gamma: source.floats(prefix + ".weight", [d]), beta: source.floats(prefix + ".bias", [d]),
                 eps: c.layerNormEps)
         }
-        func attention(_ prefix: String) throws -> BartAttentionWeights {
+        func attention(_ prefix: String, at p: Precision) throws -> BartAttentionWeights {
             BartAttentionWeights(
-                q: try linear(prefix + ".q_proj", d, d), k: try linear(prefix + ".k_proj", d, d),
-                v: try linear(prefix + ".v_proj", d, d), out: try linear(prefix + ".out_proj", d, d))
+                q: try linear(prefix + ".q_proj", d, d, at: p), k: try linear(prefix + ".k_proj", d, d, at: p),
+                v: try linear(prefix + ".v_proj", d, d, at: p), out: try linear(prefix + ".out_proj", d, d, at: p))
         }
+        let encoderPrecision = precision.layer(inEncoder: true), decoderPrecision = precision.layer(inEncoder: false)
 
         var encoderLayers: [BartEncoderLayerWeights] = []
         for i in 0..<c.encoderLayers {
             let p = "model.encoder.layers.\(i)"
             encoderLayers.append(BartEncoderLayerWeights(
-                selfAttention: try attention(p + ".self_attn"), selfAttentionNorm: try norm(p + ".self_attn_layer_norm"),
-                fc1: try linear(p + ".fc1", c.encoderFFNDim, d), fc2: try linear(p + ".fc2", d, c.encoderFFNDim),
+                selfAttention: try attention(p + ".self_attn", at: encoderPrecision),
+                selfAttentionNorm: try norm(p + ".self_attn_layer_norm"),
+                fc1: try linear(p + ".fc1", c.encoderFFNDim, d, at: encoderPrecision),
+                fc2: try linear(p + ".fc2", d, c.encoderFFNDim, at: encoderPrecision),
                 finalNorm: try norm(p + ".final_layer_norm")))
         }
         var decoderLayers: [BartDecoderLayerWeights] = []
         for i in 0..<c.decoderLayers {
             let p = "model.decoder.layers.\(i)"
             decoderLayers.append(BartDecoderLayerWeights(
-                selfAttention: try attention(p + ".self_attn"), selfAttentionNorm: try norm(p + ".self_attn_layer_norm"),
-                crossAttention: try attention(p + ".encoder_attn"), crossAttentionNorm: try norm(p + ".encoder_attn_layer_norm"),
-                fc1: try linear(p + ".fc1", c.decoderFFNDim, d), fc2: try linear(p + ".fc2", d, c.decoderFFNDim),
+                selfAttention: try attention(p + ".self_attn", at: decoderPrecision),
+                selfAttentionNorm: try norm(p + ".self_attn_layer_norm"),
+                crossAttention: try attention(p + ".encoder_attn", at: decoderPrecision),
+                crossAttentionNorm: try norm(p + ".encoder_attn_layer_norm"),
+                fc1: try linear(p + ".fc1", c.decoderFFNDim, d, at: decoderPrecision),
+                fc2: try linear(p + ".fc2", d, c.decoderFFNDim, at: decoderPrecision),
                 finalNorm: try norm(p + ".final_layer_norm")))
         }
         let bias = source.contains("final_logits_bias")

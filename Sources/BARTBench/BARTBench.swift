@@ -103,7 +103,7 @@ public enum BARTBench {
     /// A plain-text table of results.
     public static func report(_ results: [BARTBenchResult], options: BARTBenchOptions) -> String {
         var lines = [
-            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) \(options.beams == 1 ? "greedy tokens" : "tokens, \(options.beams) beams"), \(options.threads) BLAS thread(s), \(options.precision)\(options.precision == .int8 ? " (oneDNN \(Int8Rows.instructionSet))" : "")",
+            "BART bench: d_model \(options.config.dModel), \(options.config.encoderLayers)+\(options.config.decoderLayers) layers, vocab \(options.config.vocabSize), input \(options.inputLength) tokens, \(options.newTokens) \(options.beams == 1 ? "greedy tokens" : "tokens, \(options.beams) beams"), \(options.threads) BLAS thread(s), \(options.precision)\(options.precision.usesInt8 ? " (oneDNN \(Int8Rows.instructionSet))" : "")",
             "batch  median_s  explanations/s  peak_rss_MiB",
         ]
         if options.threads > 1 {

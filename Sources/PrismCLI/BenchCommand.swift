@@ -143,7 +143,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
     var python = ""
     @Option(help: "Reference engines, comma-separated (torch, ctranslate2, ctranslate2-int8, onnxruntime-int8); one not installed is skipped.")
     var engines = "torch,ctranslate2,ctranslate2-int8,onnxruntime-int8"
-    @Option(help: "Swift precisions, comma-separated (fp32, int8). int8 runs first: each one's peak RSS is then its own (int8 needs less).")
+    @Option(help: "Swift precisions, comma-separated (fp32, int8, int8-encoder). int8 runs first: each one's peak RSS is then its own (int8 needs less).")
     var precision = "fp32,int8"
     @Flag(inversion: .prefixedNo,
           help: "Greedy steps of up to 16 rows pick tokens with the int8-screened exact argmax (BartModel.screenedGreedyArgmax).")
@@ -152,15 +152,15 @@ struct BARTBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let requested = try precision.split(separator: ",").map { name -> Precision in
             guard let p = Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--precision takes fp32 and int8 separated by commas, got '\(precision)'")
+                throw ValidationError("--precision takes fp32, int8 and int8-encoder separated by commas, got '\(precision)'")
             }
             return p
-        }.sorted { $0 == .int8 && $1 != .int8 }
+        }.sorted { $0.usesInt8 && !$1.usesInt8 }
         guard !requested.isEmpty else { throw ValidationError("--precision names no precision") }
         var precisions = requested
-        if precisions.contains(.int8) && !Int8Rows.isSupported {
+        if precisions.contains(where: \.usesInt8) && !Int8Rows.isSupported {
             let reason = "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU"
-            precisions.removeAll { $0 == .int8 }
+            precisions.removeAll { $0.usesInt8 }
             guard !precisions.isEmpty else { throw ValidationError(reason) }
             print("\(reason): int8 skipped")
         }

@@ -60,7 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
     var metricsHost = "127.0.0.1"
-    @Option(help: "Arithmetic of the model's linear layers (the student's, or the T5 teacher's): fp32, or int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns).")
+    @Option(help: "Arithmetic of the model's linear layers (the student's, or the T5 teacher's): fp32, int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns), or int8-encoder (the encoder's layers in int8, the rest fp32: closer to fp32 outputs on small students).")
     var precision: Precision = .fp32
     @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions
@@ -82,7 +82,13 @@ struct WorkerCommand: AsyncParsableCommand {
         var t5Teacher: T5Teacher?
         var inference: InferenceThread?
         let defaultHandler = Self.defaultHandler(service: service)
-        switch handler ?? defaultHandler {
+        let handlerName = handler ?? defaultHandler
+        if handlerName == "echo" || handlerName == "sleep", model != nil || catalog != nil {
+            // A model folder given to a worker that would only echo is a mistake (a service name that does not
+            // start with prism.explain, say): refuse rather than answer every request with its own bytes.
+            throw ValidationError("--model and --catalog are for --handler explain (and --teacher t5), but service '\(service)' runs the \(handlerName) handler: name the service prism.explain… or pass --handler explain")
+        }
+        switch handlerName {
         case "echo": chosen = EchoHandler()
         case "sleep": chosen = SleepHandler(milliseconds: sleepMs)
         case "teacher":
@@ -181,7 +187,7 @@ extension WorkerCommand {
     /// `--precision`, except that int8 on a CPU without VNNI serves float32 and says why, rather than not
     /// serving.
     func servedPrecision(_ logger: Logger) -> Precision {
-        guard precision == .int8, !Int8Rows.isSupported else { return precision }
+        guard precision.usesInt8, !Int8Rows.isSupported else { return precision }
         logger.warning("int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU: serving fp32")
         return .fp32
     }

@@ -39,7 +39,7 @@ public final class T5Model {
     /// `precisionUnavailable` otherwise.
     public static func load(folder: String, blasThreads: Int? = 1, widenBF16: Bool = false,
                             precision: Precision = .fp32) throws -> T5Model {
-        if precision == .int8 && !Int8Rows.isSupported {
+        if precision.usesInt8 && !Int8Rows.isSupported {
             throw T5Error.precisionUnavailable(
                 "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU (use --precision fp32)")
         }

@@ -83,7 +83,7 @@ public struct T5Weights: Sendable {
     /// Projections stored as BF16 stay BF16 in memory unless `widenBF16` (then float32, twice the bytes).
     /// With `precision` `.int8` every projection and the output head are quantized as they are read, a block
     /// of rows at a time (no float32 copy of them exists); the embedding table, norms and position biases
-    /// stay float32.
+    /// stay float32. With `.int8Encoder` only the encoder's projections are (`Precision.layer(inEncoder:)`).
     public static func load(folder: String, config c: T5Config, widenBF16: Bool = false,
                             precision: Precision = .fp32) throws -> T5Weights {
         let source: SafeTensorsFolder
@@ -100,7 +100,7 @@ public struct T5Weights: Sendable {
         let shared = try floats(sharedName, [c.vocabSize, d])
         func linear(_ name: String, _ out: Int, _ input: Int) throws -> T5Linear {
             let tensor = name + ".weight"
-            if precision == .int8 {
+            if precision.layer(inEncoder: name.hasPrefix("encoder.")) == .int8 {
                 do {
                     let rows = try Int8Rows(rows: out, cols: input) { range, buffer in
                         try source.floats(tensor, [out, input], rows: range, into: buffer)

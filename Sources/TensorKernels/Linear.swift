@@ -39,9 +39,10 @@ public struct Linear: Sendable {
 
     public var precision: Precision { int8 == nil ? .fp32 : .int8 }
 
-    /// This layer held in `precision` (quantizing a float32 weight; an int8 one cannot go back).
+    /// This layer held in `precision` (quantizing a float32 weight; an int8 one cannot go back). A
+    /// model-level precision is read as an encoder layer's (`Precision.layer(inEncoder: true)`).
     public func converted(to precision: Precision) throws -> Linear {
-        switch (precision, int8) {
+        switch (precision.layer(inEncoder: true), int8) {
         case (.fp32, nil), (.int8, .some): return self
         case (.int8, nil):
             let rows = weight.withUnsafeBufferPointer {
@@ -50,6 +51,8 @@ public struct Linear: Sendable {
             return try Linear(int8: rows, bias: bias)
         case (.fp32, .some):
             throw KernelError.sizeMismatch("an int8 layer has no float32 weight to return to")
+        case (.int8Encoder, _):
+            throw KernelError.sizeMismatch("int8-encoder is a model's precision, not a layer's")
         }
     }
 

@@ -59,6 +59,44 @@ final class Int8ModelTests: XCTestCase {
         }
     }
 
+    /// `.int8Encoder`: the encoder's linear layers are exactly those of `.int8`, everything else exactly
+    /// float32's (token tables and head included, no int8 table); its logits are closer to float32's than
+    /// full int8's, since the decoder adds no rounding of its own.
+    func testInt8EncoderQuantizesTheEncoderOnly() throws {
+        var c = Self.config
+        c.encoderLayers = 2
+        let fp32 = try BartWeights.random(config: c, seed: 7)
+        let int8 = try BartWeights.random(config: c, seed: 7, precision: .int8)
+        let mixed = try BartWeights.random(config: c, seed: 7, precision: .int8Encoder)
+        XCTAssertEqual(mixed.precision, .int8Encoder)
+        XCTAssertEqual(Precision.int8Encoder.layer(inEncoder: true), .int8)
+        XCTAssertEqual(Precision.int8Encoder.layer(inEncoder: false), .fp32)
+        XCTAssertNil(mixed.encoderTokenRows)
+        XCTAssertEqual(mixed.shared, fp32.shared)
+        XCTAssertEqual(mixed.lmHead.weight, fp32.lmHead.weight)
+        for (m, q) in zip(mixed.encoderLayers, int8.encoderLayers) {
+            for (a, b) in [(m.fc1, q.fc1), (m.fc2, q.fc2), (m.selfAttention.q, q.selfAttention.q), (m.selfAttention.out, q.selfAttention.out)] {
+                guard let a = a.int8, let b = b.int8 else { return XCTFail("an encoder layer is not int8") }
+                XCTAssertTrue(a.hasSameValues(as: b))
+            }
+        }
+        for (m, f) in zip(mixed.decoderLayers, fp32.decoderLayers) {
+            for (a, b) in [(m.fc1, f.fc1), (m.fc2, f.fc2), (m.crossAttention.k, f.crossAttention.k), (m.selfAttention.v, f.selfAttention.v)] {
+                XCTAssertEqual(a.precision, .fp32)
+                XCTAssertEqual(a.weight, b.weight)
+            }
+        }
+        let input = (0..<48).map { ($0 * 37 + 11) % (c.vocabSize - 4) + 4 }, prefix = [2, 0, 100, 200, 300]
+        let l32 = try BartModel(config: c, weights: fp32).logits(input: input, decoderPrefix: prefix)
+        let l8 = try BartModel(config: c, weights: int8).logits(input: input, decoderPrefix: prefix)
+        let lm = try BartModel(config: c, weights: mixed).logits(input: input, decoderPrefix: prefix)
+        for step in prefix.indices {
+            let full = relativeError(l8[step], l32[step]), encoderOnly = relativeError(lm[step], l32[step])
+            XCTAssertGreaterThan(encoderOnly, 1e-5, "the encoder is int8")
+            XCTAssertLessThan(encoderOnly, full, "step \(step): int8-encoder \(encoderOnly), int8 \(full)")
+        }
+    }
+
     /// Loaded at int8 from a folder: every linear weight and token table is the float32 one quantized
     /// (`Int8Rows` of it), the tied tables and head are one object, an untied (F16) head its own; greedy
     /// and batched generation run and the logits stay near float32's.
@@ -95,6 +133,13 @@ final class Int8ModelTests: XCTestCase {
             let out = try generator.generate([GenerationRequest(inputIds: input), GenerationRequest(inputIds: [0, 7, 2])], config: config)
             XCTAssertEqual(out.count, 2)
             XCTAssertTrue(out.allSatisfy { !$0.generatedTokens.isEmpty })
+
+            let mixed = try BartModel.load(folder: folder, precision: .int8Encoder).weights
+            XCTAssertEqual(mixed.precision, .int8Encoder, name)
+            same(mixed.encoderLayers[0].fc1.int8, fc1.weight, rows: fc1.outFeatures, cols: fc1.inFeatures, "int8-encoder fc1")
+            XCTAssertEqual(mixed.decoderLayers.last!.crossAttention.q.weight, q.weight, "\(name): the decoder stays float32")
+            XCTAssertEqual(mixed.lmHead.weight, w32.lmHead.weight, "\(name): the head stays float32")
+            XCTAssertEqual(mixed.encoderTokens, w32.encoderTokens, "\(name): the token table stays float32")
         }
     }
 }

@@ -74,6 +74,30 @@ final class T5Int8Tests: XCTestCase {
         }
     }
 
+    /// `.int8Encoder`: the encoder's projections int8, the decoder's and the head float32; the encoder
+    /// output is exactly the int8 model's.
+    func testInt8EncoderQuantizesTheEncoderOnly() throws {
+        for name in ["v1_0", "v1_1"] {
+            let folder = T5ParityTests.root + "/" + name
+            let mixed = try T5Model.load(folder: folder, precision: .int8Encoder)
+            let m8 = try T5Model.load(folder: folder, precision: .int8)
+            let w = mixed.weights
+            for layer in w.encoderLayers {
+                for projection in [layer.selfAttention.q, layer.selfAttention.o, layer.feedForward.wi, layer.feedForward.wo] {
+                    guard case .int8 = projection else { return XCTFail("\(name): an encoder projection is not int8") }
+                }
+            }
+            for layer in w.decoderLayers {
+                for projection in [layer.selfAttention.q, layer.crossAttention.k, layer.feedForward.wi, layer.feedForward.wo] {
+                    if case .int8 = projection { XCTFail("\(name): a decoder projection is int8") }
+                }
+            }
+            if case .int8 = w.lmHead { XCTFail("\(name): the head is int8") }
+            let input = [5, 6, 7, 8, 9, 10, 11, 1]
+            XCTAssertEqual(try mixed.encode([input]).hidden, try m8.encode([input]).hidden, name)
+        }
+    }
+
     /// A random T5 v1.1-style model at realistic widths (d_model 512, 8 heads of 64, gated-GELU d_ff 1024,
     /// untied head, transformers' initialization): int8 logits within 5 % of float32's at every step, the
     /// encoder within 3 % (measured: encoder 1.6 %, logits 1.6–2.1 %; with every projection, queries too, at

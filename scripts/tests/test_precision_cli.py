@@ -1,10 +1,12 @@
-"""`prism worker --precision`: int8 runs only where oneDNN finds VNNI; elsewhere (played by capping oneDNN's
-instruction set, ONEDNN_MAX_CPU_ISA=AVX2) the worker serves fp32 and says why, and `prism bench bart`
-skips int8 (or refuses when int8 was all it was asked for); an unknown precision is a usage error."""
+"""`prism worker --precision`: int8 (and int8-encoder) runs only where oneDNN finds VNNI; elsewhere (played
+by capping oneDNN's instruction set, ONEDNN_MAX_CPU_ISA=AVX2) the worker serves fp32 and says why, and
+`prism bench bart` skips int8 (or refuses when int8 was all it was asked for); an unknown precision is a usage error."""
 import os
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from test_deploy import prism_binary
 
@@ -43,14 +45,31 @@ def log_until(arguments, marker, env):
     return lines
 
 
-def test_int8_without_vnni_serves_fp32_and_says_so():
+def has_vnni():
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def student_arguments(precision):
+    return ["--service", "prism.explain", "--model", str(STUDENT), "--catalog", str(STUDENT.parent / "catalog.jsonl"),
+            "--precision", precision]
+
+
+@pytest.mark.parametrize("precision", ["int8", "int8-encoder"])
+def test_int8_without_vnni_serves_fp32_and_says_so(precision):
     env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
-    lines = log_until(["--service", "prism.explain", "--model", str(STUDENT), "--catalog", str(STUDENT.parent / "catalog.jsonl"),
-                       "--precision", "int8"], "student loaded", env)
+    lines = log_until(student_arguments(precision), "student loaded", env)
     log = "".join(lines)
     assert "int8 needs AVX-512 VNNI or AVX-VNNI" in log and "avx2" in log and "serving fp32" in log, log
     loaded = [line for line in lines if "student loaded" in line]
     assert loaded and "precision=fp32" in loaded[0], log
+
+
+@pytest.mark.skipif(not has_vnni(), reason="this CPU has no VNNI")
+def test_int8_encoder_is_served_as_asked():
+    lines = log_until(student_arguments("int8-encoder"), "student loaded", dict(os.environ))
+    loaded = [line for line in lines if "student loaded" in line]
+    assert loaded and "precision=int8-encoder" in loaded[0], "".join(lines)
 
 
 def test_int8_t5_teacher_without_vnni_serves_fp32_and_says_so():
@@ -76,3 +95,14 @@ def test_unknown_precision_is_a_usage_error():
     result = worker("fp8")
     assert result.returncode != 0
     assert "fp8" in result.stderr and "precision" in result.stderr, result.stderr
+
+
+def test_a_model_given_to_an_echo_worker_is_refused():
+    """A student folder passed to a worker whose service name picks the echo handler used to be ignored
+    silently: every request was answered with its own bytes."""
+    result = subprocess.run(
+        [str(prism_binary()), "worker", "--service", "explain.fp32", "--model", str(STUDENT),
+         "--catalog", str(STUDENT.parent / "catalog.jsonl"), "--broker", "tcp://127.0.0.1:9", "--log-level", "warning"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "--model" in result.stderr and "echo handler" in result.stderr and "--handler explain" in result.stderr, result.stderr
