@@ -35,38 +35,44 @@ public enum Activation: String, Sendable, CaseIterable {
     /// Below this many floats per thread, splitting costs more than it saves.
     static let minimumPerThread = 32_768
 
-    /// Applies the activation to `count` floats in place.
+    /// Applies the activation to `count` floats in place. The smooth ones go 8 lanes at a time through
+    /// `VectorMath`, the last `count mod 8` too (zero-padded), so that an element's result never depends
+    /// on where it sits in the array (a padded batch rounds as each request alone).
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
-            let invSqrt2: Float = 0.70710678118654752
-            var i = 0
-            while i + 8 <= count {
-                let v = x.load8(i)
-                let e = VectorMath.erf(v * Float8(repeating: invSqrt2))
-                x.store8(Float8(repeating: 0.5) * v * (Float8(repeating: 1) + e), i)
-                i += 8
-            }
-            while i < count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
-                i += 1
-            }
+            let invSqrt2 = Float8(repeating: 0.70710678118654752)
+            Self.map8(x, count) { v in Float8(repeating: 0.5) * v * (Float8(repeating: 1) + VectorMath.erf(v * invSqrt2)) }
         case .geluNew:
+            // 0.5·(1 + tanh(w)) is the logistic function of 2w: v / (1 + e^(−2w)) needs one vector exp and
+            // no tanh (libm's tanhf, one element at a time, was most of a gated-GELU FFN's activation time).
+            // Large negative w saturates the exp near Float.max, giving v / Float.max ≈ 0, never NaN.
             let c: Float = 0.7978845608028654
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v)))
+            Self.map8(x, count) { v in
+                let w = Float8(repeating: -2 * c) * (v + Float8(repeating: 0.044715) * v * v * v)
+                return v / (Float8(repeating: 1) + VectorMath.exp(w))
             }
         case .relu:
             for i in 0..<count where x[i] < 0 { x[i] = 0 }
         case .silu, .swish:
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = v / (1 + expf(-v))
-            }
+            Self.map8(x, count) { v in v / (Float8(repeating: 1) + VectorMath.exp(-v)) }
         case .tanh:
             for i in 0..<count { x[i] = tanhf(x[i]) }
         }
+    }
+
+    /// `x[i] = f(x[i])` 8 lanes at a time; the tail is zero-padded into one more vector.
+    @inline(__always)
+    static func map8(_ x: UnsafeMutablePointer<Float>, _ count: Int, _ f: (Float8) -> Float8) {
+        var i = 0
+        while i + 8 <= count {
+            x.store8(f(x.load8(i)), i)
+            i += 8
+        }
+        guard i < count else { return }
+        var v = Float8()
+        for k in 0..<(count - i) { v[k] = x[i + k] }
+        let r = f(v)
+        for k in 0..<(count - i) { x[i + k] = r[k] }
     }
 }

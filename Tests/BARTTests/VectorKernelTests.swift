@@ -26,6 +26,24 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertEqual(Double(edge[6]), Foundation.exp(88.0), accuracy: Foundation.exp(88.0) * 1e-6)
     }
 
+    /// gelu_new (T5's gated-gelu) and SiLU through the vector exp, against float64 formulas, over the
+    /// tails too (|x| up to 60: the exp saturates, never NaN) and a count that is not a multiple of 8.
+    func testGeluNewAndSiluLanes() {
+        let xs = inputs.map { $0 * 3 } + [-60, -30, -12, -9.5, 9.5, 12, 30, 60, 0, -0.0, 1e-6, -1e-6, 5]
+        for activation in [Activation.geluNew, .silu] {
+            var y = xs
+            y.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
+            for (x, got) in zip(xs, y) {
+                let v = Double(x)
+                let expected = activation == .geluNew
+                    ? 0.5 * v * (1 + Foundation.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))
+                    : v / (1 + Foundation.exp(-v))
+                XCTAssertFalse(got.isNaN, "\(activation)(\(x))")
+                XCTAssertEqual(Double(got), expected, accuracy: 1e-7 + abs(expected) * 6e-7, "\(activation)(\(x))")
+            }
+        }
+    }
+
     func testGeluSoftmaxLayerNormLongRows() throws {
         var g = inputs
         g.withUnsafeMutableBufferPointer { Activation.gelu.apply($0.baseAddress!, count: $0.count) }
