@@ -153,7 +153,7 @@ let package = Package(
         .target(
             name: "PrismBench",
             dependencies: [
-                "ZeroMQ", "PrismWire", "PrismClient", "PrismDistill",
+                "ZeroMQ", "PrismWire", "PrismClient", "PrismDistill", "PrismBroker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

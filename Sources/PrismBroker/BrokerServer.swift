@@ -290,7 +290,7 @@ final class BrokerLoop {
                     forwarding = (reply.requestID, frames[3])
                 }
                 defer { forwarding = nil }
-                execute(state.handle(worker: PeerID(routing), key: key, message, now: unixTimeMs()))
+                execute(state.handle(worker: PeerID(routing), key: key, message, encoded: forwarding?.body, now: unixTimeMs()))
             } catch {
                 metrics.malformedMessage(socket: "backend", reason: error.metricReason)
                 if case .bodyTooLarge(let bytes, let limit) = error { oversizedReply(frames, routing: routing, key: key, bytes: bytes, limit: limit) }

@@ -4,22 +4,25 @@ extension BrokerState {
     // MARK: Workers
 
     /// A message from a worker on the backend; `key` is the CURVE key its connection authenticated
-    /// with (nil on a plain socket).
-    public mutating func handle(worker id: PeerID, key: String? = nil, _ message: WorkerMessage, now: Int64) -> [BrokerAction] {
-        guard let known = workers[id] else { return unknownWorker(id, key: key, message, now: now) }
+    /// with (nil on a plain socket). `encoded` is a reply's body frame as received, which the broker
+    /// keeps for replays when it forwards the reply unchanged (it does unless the worker id is empty).
+    public mutating func handle(worker id: PeerID, key: String? = nil, _ message: WorkerMessage, encoded: [UInt8]? = nil,
+                                now: Int64) -> [BrokerAction] {
+        // One lookup per message: the index addresses the worker until `workers` changes.
+        guard let index = workers.index(forKey: id) else { return unknownWorker(id, key: key, message, now: now) }
         // A routing id taken over by another key is not that worker.
-        guard known.key == key else { return [.event(.unknownWorker(id, command: message.commandName))] }
-        workers[id]?.lastSeen = now
+        guard workers.values[index].key == key else { return [.event(.unknownWorker(id, command: message.commandName))] }
+        workers.values[index].lastSeen = now
         switch message {
         case .ready:
             // READY twice is a protocol error: drop the worker, it will reconnect cleanly.
             return removeWorker(id, reason: "sent READY twice", now: now)
                 + [.disconnect(worker: id, reason: "protocol error: READY from a registered worker")]
         case .heartbeat(let heartbeat):
-            if heartbeat.draining { workers[id]?.draining = true }
+            if heartbeat.draining { workers.values[index].draining = true }
             return []
         case .reply(let reply):
-            return workerReplied(id, reply, now: now)
+            return workerReplied(id, at: index, reply, encoded: encoded, now: now)
         case .disconnect(let disconnect):
             return removeWorker(id, reason: "disconnected: \(disconnect.reason)", now: now)
         }
@@ -58,20 +61,27 @@ extension BrokerState {
             + dispatch(service: ready.service, now: now)
     }
 
-    mutating func workerReplied(_ worker: PeerID, _ reply: Reply, now: Int64) -> [BrokerAction] {
+    /// `index` is the worker's entry in `workers`.
+    mutating func workerReplied(_ worker: PeerID, at index: Dictionary<PeerID, WorkerState>.Index, _ reply: Reply,
+                                encoded: [UInt8]? = nil, now: Int64) -> [BrokerAction] {
         let id = reply.requestID
-        guard let serviceName = workers[worker]?.service else { return [] }
-        let held = workers[worker]?.holding.remove(id) != nil
-        var actions: [BrokerAction] = []
-        if held, let request = requests[id], request.phase == .running(worker: worker) {
-            var answer = reply
-            if answer.workerID.isEmpty, let name = workers[worker]?.name { answer.workerID = name }
-            actions += finish(id, answer, now: now)
+        let serviceName = workers.values[index].service
+        let held = workers.values[index].holding.remove(id) != nil
+        var actions: [BrokerAction]
+        if held, let request = requests.index(forKey: id), requests.values[request].phase == .running(worker: worker) {
+            if reply.workerID.isEmpty {
+                var answer = reply
+                answer.workerID = workers.values[index].name
+                actions = finish(at: request, answer, now: now)
+            } else {
+                actions = finish(at: request, reply, encoded: encoded, now: now)
+            }
         } else {
             // Already answered (deadline, cancel) or never ours: exactly one reply per id.
-            actions.append(.event(.lateReplyDropped(requestID: id, worker: worker)))
+            actions = [.event(.lateReplyDropped(requestID: id, worker: worker))]
         }
-        return actions + dispatch(service: serviceName, now: now)
+        dispatch(service: serviceName, now: now, into: &actions)
+        return actions
     }
 
     /// Forgets a worker and re-dispatches what it held (up to the re-dispatch limit).

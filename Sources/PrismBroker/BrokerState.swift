@@ -63,13 +63,17 @@ public struct BrokerState: Sendable {
         self.replay = ReplayCache(capacity: configuration.replayCacheSize, maxBytes: configuration.replayCacheBytes)
     }
 
-    /// A reply kept for re-sends, with the client it belongs to.
+    /// A reply kept for re-sends, with the client it belongs to. Kept encoded: one buffer per entry
+    /// (for a forwarded reply, the worker's frame itself) instead of a message's strings, dictionary and
+    /// body, so that inserting and evicting one of the tens of thousands held costs a single release.
     struct Answered: Sendable, ReplayCost {
         var client: PeerID
         var key: String?
-        var reply: Reply
+        var encoded: [UInt8]
 
-        var replayBytes: Int { reply.body.count + reply.status.message.utf8.count + reply.requestID.utf8.count + 256 }
+        var replayBytes: Int { encoded.count + client.bytes.count + 256 }
+        /// The reply again (decoding what the broker encoded cannot fail).
+        var reply: Reply { (try? Reply(serializedBytes: encoded)) ?? Reply() }
     }
 
     struct PendingRequest: Sendable {
@@ -100,6 +104,9 @@ public struct BrokerState: Sendable {
             queue.pushBack(id)
             queued += 1
         }
+
+        /// No worker, nothing waiting or running: the entry can go.
+        var isIdle: Bool { lru.isEmpty && queued == 0 && inFlight == 0 }
     }
 
     struct WorkerState: Sendable {
@@ -167,19 +174,24 @@ public struct BrokerState: Sendable {
             return answer(client: client, key: key, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .deadlineExceeded, message: "deadline passed before the broker received the request"))
         }
-        let queued = services[envelope.service]?.queued ?? 0
+        let known = services.index(forKey: envelope.service)
+        let queued = known.map { services.values[$0].queued } ?? 0
         if queued >= configuration.maxQueuedPerService {
             return answer(client: client, key: key, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .resourceExhausted,
                                 message: "service '\(envelope.service)' has \(queued) requests queued (limit \(configuration.maxQueuedPerService))"))
         }
-        if services[envelope.service] == nil, servicesWithoutWorkers >= configuration.maxServicesWithoutWorkers {
+        if known == nil, servicesWithoutWorkers >= configuration.maxServicesWithoutWorkers {
             return answer(client: client, key: key, id: id, service: envelope.service, receivedAt: now, now: now,
                           Reply(requestID: id, status: .unavailable,
                                 message: "no worker for service '\(envelope.service)' (and \(configuration.maxServicesWithoutWorkers) other services without workers have requests waiting)"))
         }
-        // In place (the dictionary's modify accessor): a copy would copy the queue on every request.
-        services[envelope.service, default: ServiceState(emptySince: now)].enqueue(id)
+        if let known {
+            services.values[known].enqueue(id)
+        } else {
+            services[envelope.service] = ServiceState(emptySince: now)
+            services[envelope.service]?.enqueue(id)
+        }
         requests[id] = PendingRequest(envelope: envelope, client: client, key: key, phase: .queued, receivedAt: now, dispatches: 0)
         if envelope.deadlineUnixMs != 0 { deadlines.push(at: envelope.deadlineUnixMs, id: id) }
         return dispatch(service: envelope.service, now: now)
@@ -239,24 +251,37 @@ public struct BrokerState: Sendable {
 
     /// Answers a request the broker holds, exactly once, and forgets it.
     mutating func finish(_ id: String, _ reply: Reply, now: Int64) -> [BrokerAction] {
-        guard let request = requests.removeValue(forKey: id) else { return [] }
-        if request.envelope.deadlineUnixMs != 0 { compactTimersIfStale() }
-        let name = request.envelope.service
-        switch request.phase {
-        case .queued: services[name]?.queued -= 1
-        case .running: services[name]?.inFlight -= 1
-            // The worker keeps the slot until it replies (or dies): its capacity is real.
-        }
-        pruneIfIdle(name)
-        return answer(client: request.client, key: request.key, id: id, service: name, receivedAt: request.receivedAt, now: now, reply)
+        guard let index = requests.index(forKey: id) else { return [] }
+        return finish(at: index, reply, now: now)
     }
 
+    /// `finish` for the request at `index` in `requests` (one lookup fewer on the reply path).
+    mutating func finish(at index: Dictionary<String, PendingRequest>.Index, _ reply: Reply, encoded: [UInt8]? = nil,
+                         now: Int64) -> [BrokerAction] {
+        let (id, request) = requests.remove(at: index)
+        if request.envelope.deadlineUnixMs != 0 { compactTimersIfStale() }
+        let name = request.envelope.service
+        if let service = services.index(forKey: name) {
+            switch request.phase {
+            case .queued: services.values[service].queued -= 1
+            case .running: services.values[service].inFlight -= 1
+                // The worker keeps the slot until it replies (or dies): its capacity is real.
+            }
+            if services.values[service].isIdle { services.remove(at: service) }
+        }
+        return answer(client: request.client, key: request.key, id: id, service: name, receivedAt: request.receivedAt, now: now,
+                      reply, encoded: encoded)
+    }
+
+    /// - Parameter encoded: `reply` as the worker encoded it, when the broker forwards it unchanged
+    ///   (the replay cache keeps those bytes); nil: the broker encodes it.
     mutating func answer(client: PeerID, key: String?, id: String, service: String, receivedAt: Int64, now: Int64,
-                         _ reply: Reply) -> [BrokerAction] {
+                         _ reply: Reply, encoded: [UInt8]? = nil) -> [BrokerAction] {
         // A refusal the client may retry later (full queue, no workers) is not remembered:
         // the retry is a new attempt. Everything else is, so a retry gets the same answer.
-        if reply.status.code != .resourceExhausted && reply.status.code != .unavailable {
-            replay.insert(Answered(client: client, key: key, reply: reply), for: id)
+        if reply.status.code != .resourceExhausted && reply.status.code != .unavailable && replay.capacity > 0 {
+            let bytes = encoded ?? ((try? reply.serializedBytes()) ?? [])
+            replay.insert(Answered(client: client, key: key, encoded: bytes), for: id)
         }
         return [.reply(to: client, reply, service: service, elapsedMs: max(0, now - receivedAt))]
     }
@@ -275,34 +300,37 @@ public struct BrokerState: Sendable {
     /// Drops a service's entry once it has no worker and nothing waiting or running, so names sent by
     /// clients leave no state behind.
     mutating func pruneIfIdle(_ name: String) {
-        guard let service = services[name], service.lru.isEmpty, service.queued == 0, service.inFlight == 0 else { return }
-        services.removeValue(forKey: name)
+        guard let index = services.index(forKey: name), services.values[index].isIdle else { return }
+        services.remove(at: index)
     }
 
     // MARK: Dispatch
 
     /// Hands queued requests of `name` to its least-recently-used workers with free slots.
     mutating func dispatch(service name: String, now: Int64) -> [BrokerAction] {
-        // Taken out while it changes, so that its arrays are not copied (copy-on-write).
-        guard var service = services.removeValue(forKey: name) else { return [] }
-        defer { services[name] = service }
         var actions: [BrokerAction] = []
-        while service.queued > 0 {
-            guard let slot = service.lru.firstIndex(where: { (workers[$0]?.free ?? 0) > 0 }) else { break }
-            guard let id = service.queue.popFront() else { break }
-            guard var request = requests[id], request.phase == .queued else { continue }  // stale entry
-            let worker = service.lru.remove(at: slot)
-            service.lru.append(worker)
-            request.phase = .running(worker: worker)
-            request.dispatches += 1
-            requests[id] = request
+        dispatch(service: name, now: now, into: &actions)
+        return actions
+    }
+
+    /// `dispatch`, appending to `actions`. The service, request and worker entries are changed in place
+    /// through their dictionary indices: one hash per lookup and no copy of a request or a queue.
+    mutating func dispatch(service name: String, now: Int64, into actions: inout [BrokerAction]) {
+        guard let index = services.index(forKey: name) else { return }
+        while services.values[index].queued > 0 {
+            guard let slot = services.values[index].lru.firstIndex(where: { (workers[$0]?.free ?? 0) > 0 }) else { break }
+            guard let id = services.values[index].queue.popFront() else { break }
+            guard let request = requests.index(forKey: id), requests.values[request].phase == .queued else { continue }  // stale entry
+            let worker = services.values[index].lru.remove(at: slot)
+            services.values[index].lru.append(worker)
+            requests.values[request].phase = .running(worker: worker)
+            requests.values[request].dispatches += 1
             workers[worker]?.holding.insert(id)
-            service.queued -= 1
-            service.inFlight += 1
-            var envelope = request.envelope
-            envelope.attempt = UInt32(request.dispatches)
+            services.values[index].queued -= 1
+            services.values[index].inFlight += 1
+            var envelope = requests.values[request].envelope
+            envelope.attempt = UInt32(requests.values[request].dispatches)
             actions.append(.dispatch(to: worker, envelope))
         }
-        return actions
     }
 }

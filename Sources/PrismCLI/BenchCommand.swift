@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks, each measured side by side against its reference in one run.",
         subcommands: [FleetBenchCommand.self, GatewayBenchCommand.self, LoadBenchCommand.self, DistillBenchCommand.self, BARTBenchCommand.self, T5BenchCommand.self, GroundingBenchCommand.self, EchoServerCommand.self,
-                      ProxyCommand.self]
+                      ProxyCommand.self, BrokerStateBenchCommand.self]
     )
 }
 
@@ -39,6 +39,35 @@ struct FleetBenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }.run()
         print(FleetBench.report(results))
+    }
+}
+
+struct BrokerStateBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker-state",
+        abstract: "The broker's Swift work per echo request without sockets (decode, routing state, frames out), next to encoding the same two messages, in one run."
+    )
+
+    @Option(help: "Requests per round.") var requests = 200_000
+    @Option(help: "Rounds (after one warm-up round); the median is reported.") var rounds = 5
+    @Option(help: "Requests in flight, as with that many closed-loop callers.") var inFlight = 16
+    @Option(help: "Payload bytes per request.") var payload = 64
+
+    func run() throws {
+        guard requests > 0, rounds > 0, inFlight > 0, payload >= 0 else {
+            throw ValidationError("--requests, --rounds and --in-flight must be positive, --payload at least 0")
+        }
+        var bench = BrokerStateBench(inFlight: inFlight, payloadBytes: payload)
+        _ = try bench.measure(requests: requests)
+        var broker: [Double] = [], inputs: [Double] = []
+        for round in 1...rounds {
+            let m = try bench.measure(requests: requests)
+            broker.append(m.brokerNs)
+            inputs.append(m.inputsNs)
+            print(String(format: "round %d: broker %6.0f ns per request   inputs (request + reply encoded) %6.0f ns", round, m.brokerNs, m.inputsNs))
+        }
+        let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
+        print(String(format: "median: broker %.0f ns per request, %.2fx the inputs' %.0f ns", median(broker), median(broker) / median(inputs), median(inputs)))
     }
 }
 

@@ -220,6 +220,28 @@ final class BrokerStateTests: XCTestCase {
         XCTAssertEqual(replies(replay).map(\.1.body), [Data("once".utf8)])
     }
 
+    /// A forwarded reply is replayed from the worker's own bytes (metadata and all, unchanged); one the
+    /// broker changed (it fills in an empty worker id) is replayed as changed, never from stale bytes.
+    func testReplaysAreTheRepliesTheClientGot() throws {
+        var state = BrokerState(now: 0)
+        _ = state.handle(worker: worker(1), ready("echo", capacity: 2, name: "w1"), now: 0)
+        _ = state.handle(client: client, .request(envelope("named")), now: 0)
+        _ = state.handle(client: client, .request(envelope("anonymous")), now: 0)
+        var named = Reply(requestID: "named", status: .ok, workerID: "w1")
+        named.metadata = ["tokens": "12"]
+        named.body = Data("forwarded".utf8)
+        let bytes = try named.serializedBytes() as [UInt8]
+        XCTAssertEqual(replies(state.handle(worker: worker(1), .reply(named), encoded: bytes, now: 1)).map(\.1), [named])
+        var anonymous = Reply(requestID: "anonymous", status: .ok)
+        anonymous.body = Data("filled in".utf8)
+        // Stale bytes passed along with a reply the broker changes must not be what a replay returns.
+        let stale = try Reply(requestID: "anonymous", status: .internal).serializedBytes() as [UInt8]
+        let first = replies(state.handle(worker: worker(1), .reply(anonymous), encoded: stale, now: 2)).map(\.1)
+        XCTAssertEqual(first.map(\.workerID), ["w1"])
+        XCTAssertEqual(replies(state.handle(client: client, .request(envelope("named")), now: 3)).map(\.1), [named])
+        XCTAssertEqual(replies(state.handle(client: client, .request(envelope("anonymous")), now: 4)).map(\.1), first)
+    }
+
     /// Another client that sends a request id it has seen (or guessed) gets neither the reply, nor
     /// the replay, nor the power to cancel: each stays with the client that sent the request.
     func testAnotherClientsRequestIDNeverReachesItsReply() {
