@@ -189,8 +189,9 @@ public struct BrokerState: Sendable {
         if let known {
             services.values[known].enqueue(id)
         } else {
-            services[envelope.service] = ServiceState(emptySince: now)
-            services[envelope.service]?.enqueue(id)
+            var service = ServiceState(emptySince: now)
+            service.enqueue(id)
+            services[envelope.service] = service
         }
         requests[id] = PendingRequest(envelope: envelope, client: client, key: key, phase: .queued, receivedAt: now, dispatches: 0)
         if envelope.deadlineUnixMs != 0 { deadlines.push(at: envelope.deadlineUnixMs, id: id) }

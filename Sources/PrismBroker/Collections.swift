@@ -2,7 +2,6 @@
 public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public static func == (a: PeerID, b: PeerID) -> Bool { a.bytes == b.bytes }
     /// The bytes in one call: `[UInt8]`'s own hashing feeds the hasher a byte at a time, and every
     /// message looks a peer up (a routing id is 5 bytes, or up to 255 when a peer names itself).
     public func hash(into hasher: inout Hasher) {
