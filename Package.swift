@@ -227,10 +227,15 @@ let package = Package(
             name: "CHalf",
             cSettings: tunedForAVX2 ? [.unsafeFlags(["-mavx2", "-mfma", "-mf16c", "-O3"])] : [.unsafeFlags(["-O3"])]
         ),
+        // bfloat16 linear layers: rounding and the AVX512-BF16 product (a portable loop elsewhere).
+        .target(
+            name: "CBF16",
+            cSettings: tunedForAVX2 ? [.unsafeFlags(["-mavx2", "-mfma", "-O3"])] : [.unsafeFlags(["-O3"])]
+        ),
         // CPU kernels over OpenBLAS (and oneDNN for int8): linear layers, layer norm, activations, softmax, attention.
         .target(
             name: "TensorKernels",
-            dependencies: ["COpenBLAS", "CPrefetch", "CInt8", "CHalf"],
+            dependencies: ["COpenBLAS", "CPrefetch", "CInt8", "CHalf", "CBF16"],
             swiftSettings: kernelSwiftSettings,
             linkerSettings: [.linkedLibrary("m")]
         ),

@@ -31,7 +31,7 @@ extension BartModel {
             state = DecoderState(
                 rowCapacity: rows, itemCapacity: encoder.batch, stepCapacity: maxSteps,
                 encoderCapacity: encoder.length, withReorder: reorder, threads: threads,
-                halfCrossAttention: weights.precision == .int8, config: config)
+                halfCrossAttention: weights.precision.tables != .fp32, config: config)
             decoderState = state
         }
         state.rows = rows

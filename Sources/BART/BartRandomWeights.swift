@@ -5,7 +5,7 @@ extension BartWeights {
     /// standard deviation `std` for matrices and embeddings, zero biases, unit layer-norm scales.
     /// Deterministic for a given `seed`. Embeddings are tied (`lm_head` shares `shared`).
     ///
-    /// At `.int8` the same values are drawn and quantized as they are made (a matrix, or a block of the
+    /// At `.int8` or `.bf16` the same values are drawn and rounded as they are made (a matrix, or a block of the
     /// token table, at a time), as `load(folder:config:precision:)` does: the same model as at `.fp32`,
     /// without its float32 copy.
     public static func random(config c: BartConfig, seed: UInt64 = 0, std: Float = 0.02,
@@ -41,9 +41,10 @@ extension BartWeights {
         }
         let encoderPrecision = precision.layer(inEncoder: true), decoderPrecision = precision.layer(inEncoder: false)
         let positions = (c.maxPositionEmbeddings + BartConfig.positionOffset) * d
-        let int8 = precision == .int8
-        let shared = int8 ? [] : fill(c.vocabSize * d)
-        let sharedRows = int8 ? Int8Rows(rows: c.vocabSize, cols: d) { range, buffer in draw(range.count * d, into: buffer) } : nil
+        let shared = precision.tables != .fp32 ? [] : fill(c.vocabSize * d)
+        let sharedRows = ReducedRows(rows: c.vocabSize, cols: d, precision: precision.tables) { range, buffer in
+            draw(range.count * d, into: buffer)
+        }
         let headBias = [Float](repeating: 0, count: c.vocabSize)
         var weights = BartWeights(
             shared: shared, encoderPositions: fill(positions), decoderPositions: fill(positions),
@@ -61,7 +62,7 @@ extension BartWeights {
                     fc1: try linear(c.decoderFFNDim, d, at: decoderPrecision), fc2: try linear(d, c.decoderFFNDim, at: decoderPrecision),
                     finalNorm: try norm())
             },
-            lmHead: try sharedRows.map { try Linear(int8: $0, bias: headBias) }
+            lmHead: try sharedRows.map { try Linear(rows: $0, bias: headBias) }
                 ?? Linear(weight: shared, bias: headBias, inFeatures: d, outFeatures: c.vocabSize),
             pointer: c.copying
                 ? BartPointerWeights(

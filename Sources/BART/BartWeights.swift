@@ -82,18 +82,21 @@ public struct BartWeights: Sendable {
     /// A copying model's pointer (`BartConfig.copying`), else nil. It stays float32 at every precision
     /// (2·d_model² + 3·d_model weights: too few to matter, and it decides what is copied).
     public var pointer: BartPointerWeights?
-    /// The encoder's token table in int8 (one scale per token) when the model runs in int8; `shared`,
-    /// `encoderTokens` and `decoderTokens` are then empty. For tied embeddings it is the output
-    /// projection's own int8 weight (one copy for all three).
-    public var encoderTokenRows: Int8Rows?
-    /// The decoder's token table in int8, as `encoderTokenRows`.
-    public var decoderTokenRows: Int8Rows?
+    /// The encoder's token table in int8 (one scale per token) or bf16 when the tables are held so
+    /// (`Precision.tables`); `shared`, `encoderTokens` and `decoderTokens` are then empty. For tied
+    /// embeddings it is the output projection's own weight (one copy for all three).
+    public var encoderTokenRows: ReducedRows?
+    /// The decoder's token table below float32, as `encoderTokenRows`.
+    public var decoderTokenRows: ReducedRows?
 
-    /// The model-level precision: `.int8` when the output projection (and so every linear layer and the
-    /// token tables) is int8, `.int8Encoder` when only the encoder's layers are, else `.fp32`.
+    /// The model-level precision, from the output projection's (the tables') and the encoder's layers'.
     public var precision: Precision {
-        if lmHead.precision == .int8 { return .int8 }
-        return encoderLayers.first?.fc1.precision == .int8 ? .int8Encoder : .fp32
+        let encoder = encoderLayers.first?.fc1.precision ?? lmHead.precision
+        switch (encoder, lmHead.precision) {
+        case (.int8, .fp32): return .int8Encoder
+        case (.int8, .bf16): return .int8BF16
+        case (_, let tables): return tables
+        }
     }
 
     public init(
@@ -129,10 +132,10 @@ public struct BartWeights: Sendable {
     }
 
     @inline(__always)
-    private static func tokenRow(_ token: Int, d: Int, scale: Float, rows: Int8Rows?, table: [Float],
+    private static func tokenRow(_ token: Int, d: Int, scale: Float, rows: ReducedRows?, table: [Float],
                                  into out: UnsafeMutablePointer<Float>) {
         if let rows {
-            rows.dequantizeRow(token, factor: scale, into: out)
+            rows.row(token, factor: scale, into: out)
             return
         }
         table.withUnsafeBufferPointer { t in

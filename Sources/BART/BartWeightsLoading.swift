@@ -27,11 +27,12 @@ struct WeightSource {
         }
     }
 
-    /// A `[rows, cols]` float tensor quantized to int8 a block of rows at a time (never whole in float32).
-    func int8Rows(_ name: String, _ shape: [Int]) throws -> Int8Rows {
-        guard shape.count == 2 else { throw BartError.invalidArgument("int8 rows need a matrix, \(name) is \(shape)") }
+    /// A `[rows, cols]` float tensor rounded to `precision` (int8 or bf16) a block of rows at a time (never
+    /// whole in float32); nil at `.fp32`.
+    func rows(_ name: String, _ shape: [Int], _ precision: Precision) throws -> ReducedRows? {
+        guard shape.count == 2 else { throw BartError.invalidArgument("\(precision) rows need a matrix, \(name) is \(shape)") }
         do {
-            return try Int8Rows(rows: shape[0], cols: shape[1]) { range, buffer in
+            return try ReducedRows(rows: shape[0], cols: shape[1], precision: precision) { range, buffer in
                 try folder.floats(name, shape, rows: range, into: buffer)
             }
         } catch let error as SafeTensorsError {
@@ -56,10 +57,11 @@ extension BartWeights {
     /// them; when present with other values (untied checkpoints) the stored tensor is used.
     /// `final_logits_bias` defaults to zeros when absent.
     ///
-    /// With `precision` `.int8` every linear layer and the token tables are quantized as they are read
-    /// (`Int8Rows`, a tensor or a block of table rows at a time), so no float32 copy of the model exists at
-    /// any point; the layer norms, positions, biases and a copying model's pointer stay float32. With
-    /// `.int8Encoder` only the encoder's linear layers are (`Precision.layer(inEncoder:)`).
+    /// With `precision` `.int8` (or `.bf16`) every linear layer and the token tables are rounded as they are
+    /// read (`Int8Rows`, `BF16Rows`: a tensor or a block of table rows at a time), so no float32 copy of the
+    /// model exists at any point; the layer norms, positions, biases and a copying model's pointer stay
+    /// float32. The mixed precisions hold the encoder's linear layers in one and the rest in the other
+    /// (`Precision.layer(inEncoder:)`, `Precision.tables`).
     public static func load(folder: String, config: BartConfig, precision: Precision = .fp32) throws -> BartWeights {
         try load(source: WeightSource(folder: folder), config: config, precision: precision)
     }
@@ -69,21 +71,21 @@ extension BartWeights {
         let v = c.vocabSize
         let sharedName = ["model.shared.weight", "model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"]
             .first { source.contains($0) } ?? "model.shared.weight"
-        let int8 = precision == .int8
-        let shared = int8 ? [] : try source.floats(sharedName, [v, d])
-        let sharedRows = int8 ? try source.int8Rows(sharedName, [v, d]) : nil
+        let reducedTables = precision.tables != .fp32
+        let shared = reducedTables ? [] : try source.floats(sharedName, [v, d])
+        let sharedRows = try source.rows(sharedName, [v, d], precision.tables)
         // Stored copies equal to `shared` are dropped so tied checkpoints keep one array in memory.
         func tiedOrOwn(_ name: String) throws -> [Float] {
-            guard !int8 else { return [] }
+            guard !reducedTables else { return [] }
             guard name != sharedName, source.contains(name) else { return shared }
             let own = try source.floats(name, [v, d])
             return own == shared ? shared : own
         }
-        // The same in int8: equal quantized rows and scales are one table.
-        func tiedOrOwnRows(_ name: String) throws -> Int8Rows? {
+        // The same below float32: equal rounded rows (and scales) are one table.
+        func tiedOrOwnRows(_ name: String) throws -> ReducedRows? {
             guard let sharedRows else { return nil }
             guard name != sharedName, source.contains(name) else { return sharedRows }
-            let own = try source.int8Rows(name, [v, d])
+            guard let own = try source.rows(name, [v, d], precision.tables) else { return nil }
             return own.hasSameValues(as: sharedRows) ? sharedRows : own
         }
         let encoderTokens = try tiedOrOwn("model.encoder.embed_tokens.weight")
@@ -92,8 +94,8 @@ extension BartWeights {
 
         func linear(_ prefix: String, _ outDim: Int, _ inDim: Int, at layerPrecision: Precision) throws -> Linear {
             let bias = try source.floats(prefix + ".bias", [outDim])
-            if layerPrecision == .int8 {
-                return try Linear(int8: source.int8Rows(prefix + ".weight", [outDim, inDim]), bias: bias)
+            if let rows = try source.rows(prefix + ".weight", [outDim, inDim], layerPrecision) {
+                return try Linear(rows: rows, bias: bias)
             }
             return try Linear(
                 weight: source.floats(prefix + ".weight", [outDim, inDim]), bias: bias, inFeatures: inDim, outFeatures: outDim)
@@ -134,7 +136,7 @@ extension BartWeights {
         }
         let bias = source.contains("final_logits_bias")
             ? try source.floats("final_logits_bias", [1, v]) : [Float](repeating: 0, count: v)
-        let lmHead = try tiedOrOwnRows("lm_head.weight").map { try Linear(int8: $0, bias: bias) }
+        let lmHead = try tiedOrOwnRows("lm_head.weight").map { try Linear(rows: $0, bias: bias) }
             ?? Linear(weight: try tiedOrOwn("lm_head.weight"), bias: bias, inFeatures: d, outFeatures: v)
         var weights = BartWeights(
             shared: shared, encoderTokens: encoderTokens, decoderTokens: decoderTokens,

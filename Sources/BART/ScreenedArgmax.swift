@@ -59,7 +59,9 @@ extension BartModel {
     /// scores (tokens set to −∞ stay excluded; a single finite score is taken as forced).
     public func screenedArgmax(_ scores: UnsafePointer<Float>, row: Int = 0) -> Int {
         let vocab = config.vocabSize
-        guard let screen = logitScreen, let s = decoderState, row >= 0, row < s.rows else { return 0 }
+        // Without a screen the scores are the exact logits (`decodeStepScreened` fell back to `decodeStep`).
+        guard let screen = logitScreen else { return VectorMath.argmax(scores, count: vocab) }
+        guard let s = decoderState, row >= 0, row < s.rows else { return 0 }
         let norm = s.screenNorms[row]
         let hidden = UnsafePointer(s.hidden.pointer + row * config.dModel)
         let slack = screen.slack

@@ -172,7 +172,7 @@ struct BARTBenchCommand: AsyncParsableCommand {
     var python = ""
     @Option(help: "Reference engines, comma-separated (torch, ctranslate2, ctranslate2-int8, onnxruntime-int8); one not installed is skipped.")
     var engines = "torch,ctranslate2,ctranslate2-int8,onnxruntime-int8"
-    @Option(help: "Swift precisions, comma-separated (fp32, int8, int8-encoder). int8 runs first: each one's peak RSS is then its own (int8 needs less).")
+    @Option(help: "Swift precisions, comma-separated (fp32, bf16, int8, int8-encoder, int8-bf16). The reduced ones run first: each one's peak RSS is then its own (they need less).")
     var precision = "fp32,int8"
     @Flag(inversion: .prefixedNo,
           help: "Greedy steps of up to 16 rows pick tokens with the int8-screened exact argmax (BartModel.screenedGreedyArgmax).")
@@ -181,17 +181,17 @@ struct BARTBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let requested = try precision.split(separator: ",").map { name -> Precision in
             guard let p = Precision(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--precision takes fp32, int8 and int8-encoder separated by commas, got '\(precision)'")
+                throw ValidationError("--precision takes \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) separated by commas, got '\(precision)'")
             }
             return p
-        }.sorted { $0.usesInt8 && !$1.usesInt8 }
+        }.sorted { $0 != .fp32 && $1 == .fp32 }
         guard !requested.isEmpty else { throw ValidationError("--precision names no precision") }
         var precisions = requested
-        if precisions.contains(where: \.usesInt8) && !Int8Rows.isSupported {
-            let reason = "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU"
-            precisions.removeAll { $0.usesInt8 }
+        for p in requested {
+            guard let reason = p.unavailableReason else { continue }
+            precisions.removeAll { $0 == p }
             guard !precisions.isEmpty else { throw ValidationError(reason) }
-            print("\(reason): int8 skipped")
+            print("\(reason): \(p) skipped")
         }
         var options = BARTBenchOptions()
         options.batchSizes = try positiveIntegers(batch, option: "--batch")

@@ -86,6 +86,7 @@ public struct T5Weights: Sendable {
     /// stay float32. With `.int8Encoder` only the encoder's projections are (`Precision.layer(inEncoder:)`).
     public static func load(folder: String, config c: T5Config, widenBF16: Bool = false,
                             precision: Precision = .fp32) throws -> T5Weights {
+        if precision.usesBF16 { throw T5Error.precisionUnavailable("\(precision) is not offered for T5") }
         let source: SafeTensorsFolder
         do { source = try SafeTensorsFolder(folder: folder) } catch let error as SafeTensorsError {
             if case .missingWeights = error { throw T5Error.missingFile(path: folder + "/model.safetensors") }

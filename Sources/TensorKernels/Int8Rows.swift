@@ -1,35 +1,6 @@
 import CInt8
 import Foundation
 
-/// The precision a model's linear layers (and token embeddings) are held and multiplied in.
-public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// float32 weights, OpenBLAS and the skinny kernels.
-    case fp32
-    /// int8 weights with one scale per output row, activations quantized per row at each product, int32
-    /// accumulation (oneDNN u8s8s32), float32 out. Needs VNNI (`Int8Rows.isSupported`).
-    case int8
-    /// The encoder's linear layers at int8, everything else (decoder, token tables, output projection) at
-    /// fp32: for a small model whose int8 decoder changes too many greedy outputs. Rounding the weights to
-    /// int8 is what moves near-tied logits (a decoder with int8-rounded weights and float32 activations
-    /// changes about as many as int8 throughout), while the encoder's rounding mostly washes out in cross-attention.
-    /// A model-level choice: a single layer is `.fp32` or `.int8`. Needs VNNI, as `.int8`.
-    case int8Encoder = "int8-encoder"
-
-    public var description: String { rawValue }
-
-    /// Whether some layer multiplies in int8 (and so needs VNNI: `Int8Rows.isSupported`).
-    public var usesInt8: Bool { self != .fp32 }
-
-    /// What one linear layer is held in under this model-level precision.
-    public func layer(inEncoder: Bool) -> Precision {
-        switch self {
-        case .fp32: return .fp32
-        case .int8: return .int8
-        case .int8Encoder: return inEncoder ? .int8 : .fp32
-        }
-    }
-}
-
 /// A row-major `[rows × cols]` float matrix held in int8 with one symmetric scale per row:
 /// `w[r, c] ≈ q[r, c] · scale[r]`, `scale[r] = max|w[r, :]| / 127`, `q = round(w / scale)` (half to even).
 /// The weights of an int8 linear layer (`[out, in]`, a scale per output channel) and, for a tied model,

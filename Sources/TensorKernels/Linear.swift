@@ -1,9 +1,9 @@
 import CInt8
 
-/// A dense layer `y = x · Wᵀ + b` with the weight in PyTorch's `[out, in]` layout, held in float32 or in
+/// A dense layer `y = x · Wᵀ + b` with the weight in PyTorch's `[out, in]` layout, held in float32, bf16 or
 /// int8 (`Precision`).
 public struct Linear: Sendable {
-    /// `[outFeatures, inFeatures]`, row-major; empty when the weight is held in int8.
+    /// `[outFeatures, inFeatures]`, row-major; empty when the weight is held in bf16 or int8.
     public let weight: [Float]
     /// `[outFeatures]`, or empty for no bias.
     public let bias: [Float]
@@ -11,6 +11,8 @@ public struct Linear: Sendable {
     public let outFeatures: Int
     /// The int8 weight with its per-output-channel scales, when the layer runs in int8.
     public let int8: Int8Rows?
+    /// The bf16 weight, when the layer runs in bf16.
+    public let bf16: BF16Rows?
 
     /// Checks that the sizes agree with `[out, in]` (and `[out]` for a non-empty bias).
     public init(weight: [Float], bias: [Float], inFeatures: Int, outFeatures: Int) throws {
@@ -23,41 +25,54 @@ public struct Linear: Sendable {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         int8 = nil
+        bf16 = nil
     }
 
     /// An int8 layer over already quantized weights (`[outFeatures × inFeatures]`); no float32 copy is kept.
     public init(int8 weight: Int8Rows, bias: [Float]) throws {
+        try self.init(rows: .int8(weight), bias: bias)
+    }
+
+    /// A layer over a reduced-precision weight (`[outFeatures × inFeatures]`); no float32 copy is kept.
+    public init(rows weight: ReducedRows, bias: [Float]) throws {
         guard bias.isEmpty || bias.count == weight.rows else {
-            throw KernelError.sizeMismatch("int8 linear bias \(bias.count) for [\(weight.rows), \(weight.cols)]")
+            throw KernelError.sizeMismatch("\(weight.precision) linear bias \(bias.count) for [\(weight.rows), \(weight.cols)]")
         }
         self.weight = []
         self.bias = bias
         inFeatures = weight.cols
         outFeatures = weight.rows
-        int8 = weight
-    }
-
-    public var precision: Precision { int8 == nil ? .fp32 : .int8 }
-
-    /// This layer held in `precision` (quantizing a float32 weight; an int8 one cannot go back). A
-    /// model-level precision is read as an encoder layer's (`Precision.layer(inEncoder: true)`).
-    public func converted(to precision: Precision) throws -> Linear {
-        switch (precision.layer(inEncoder: true), int8) {
-        case (.fp32, nil), (.int8, .some): return self
-        case (.int8, nil):
-            let rows = weight.withUnsafeBufferPointer {
-                Int8Rows($0.baseAddress!, rows: outFeatures, cols: inFeatures)
-            }
-            return try Linear(int8: rows, bias: bias)
-        case (.fp32, .some):
-            throw KernelError.sizeMismatch("an int8 layer has no float32 weight to return to")
-        case (.int8Encoder, _):
-            throw KernelError.sizeMismatch("int8-encoder is a model's precision, not a layer's")
+        switch weight {
+        case .int8(let rows): (int8, bf16) = (rows, nil)
+        case .bf16(let rows): (int8, bf16) = (nil, rows)
         }
     }
 
+    public var precision: Precision { int8 != nil ? .int8 : (bf16 != nil ? .bf16 : .fp32) }
+
+    /// The reduced-precision weight, when there is one (a tied model's token table is this same object).
+    public var rows: ReducedRows? {
+        if let int8 { return .int8(int8) }
+        return bf16.map { .bf16($0) }
+    }
+
+    /// This layer held in `precision` (rounding a float32 weight; a reduced one cannot go back or across).
+    /// A model-level precision is read as an encoder layer's (`Precision.layer(inEncoder: true)`).
+    public func converted(to precision: Precision) throws -> Linear {
+        let target = precision.layer(inEncoder: true)
+        if target == self.precision { return self }
+        guard self.precision == .fp32 else {
+            throw KernelError.sizeMismatch("a \(self.precision) layer has no float32 weight to convert to \(target)")
+        }
+        let rows = weight.withUnsafeBufferPointer {
+            ReducedRows($0.baseAddress!, rows: outFeatures, cols: inFeatures, precision: target)
+        }
+        guard let rows else { return self }
+        return try Linear(rows: rows, bias: bias)
+    }
+
     /// Bytes the weight and bias take in memory.
-    public var bytes: Int { (int8?.bytes ?? weight.count * 4) + bias.count * 4 }
+    public var bytes: Int { (int8?.bytes ?? bf16?.bytes ?? weight.count * 4) + bias.count * 4 }
 
     /// `out[rows × outFeatures] = x[rows × inFeatures] · Wᵀ + b`.
     ///
@@ -67,6 +82,12 @@ public struct Linear: Sendable {
         if rows == 0 { return }
         if let int8 {
             applyInt8(int8, x, rows: rows, into: out)
+            return
+        }
+        if let bf16 {
+            bias.withUnsafeBufferPointer { b in
+                bf16.multiply(x, rows: rows, bias: b.isEmpty ? nil : b.baseAddress, into: out, threads: BLAS.threads)
+            }
             return
         }
         if rows > 1 && SkinnyGEMM.supports(rows: rows, inFeatures: inFeatures) {

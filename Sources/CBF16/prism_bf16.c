@@ -1,0 +1,166 @@
+#include "prism_bf16.h"
+
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+int prism_bf16_kernel(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    return 1;
+#endif
+  return 0;
+}
+
+// Branch-free so that the loop vectorizes; the same bits as `vcvtneps2bf16` except for denormal inputs,
+// which that instruction flushes to zero and this keeps.
+void prism_bf16_round(const float *x, long n, uint16_t *out) {
+  for (long i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, x + i, 4);
+    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    uint32_t nan = (u >> 16) | 0x40u;
+    out[i] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+  }
+}
+
+static inline float widen(uint16_t b) {
+  uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+// Input rows per chunk: a chunk (64 × in bf16: 96 KB at in = 768, 384 KB at 3072) stays in L2 while every
+// weight block passes over it, and a block (4 rows: 6–24 KB) stays in L1 across the chunk's 16 groups.
+#define PRISM_BF16_CHUNK 64
+// As the int8 kernel: a block streamed once (≤ 4 input rows) prefetches this many bytes past its front;
+// with more groups, the groups take turns prefetching the block PRISM_BF16_BLOCKS_AHEAD blocks ahead into L2.
+#define PRISM_BF16_PREFETCH_AHEAD 3072
+#define PRISM_BF16_BLOCKS_AHEAD 2
+
+#define PRISM_ALWAYS_INLINE inline __attribute__((always_inline))
+
+#if defined(__x86_64__)
+#define PRISM_BF16_TARGET "avx512f,avx512bw,avx512vl,avx512bf16"
+
+__attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE __m512i load32(const uint16_t *p, long left) {
+  return left >= 32 ? _mm512_loadu_si512((const void *)p)
+                    : _mm512_maskz_loadu_epi16((__mmask32)((1ULL << left) - 1), (const void *)p);
+}
+
+// Lane i of the result: the lane sum of a_i (two transposing adds, then the 128-bit quarters).
+__attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE __m128 reduce4(__m512 a0, __m512 a1, __m512 a2,
+                                                                                     __m512 a3) {
+  __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+  __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+  __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23));
+  __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23));
+  __m512 v = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// 4 weight rows × `nr` (1–4) input rows in 16 accumulators; sums[r] holds row r's 4 dot products.
+__attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE void avx512_block(
+    int nr, const uint16_t *x, long k, const uint16_t *w, long ahead, int phase, int groups, __m128 sums[4]) {
+  __m512 acc[4][4];
+  for (int i = 0; i < 4; i++)
+    for (int r = 0; r < 4; r++) acc[i][r] = _mm512_setzero_ps();
+  int turn = 0;
+  for (long c = 0; c < k; c += 32) {
+    long left = k - c;
+    // 4 rows × 64 bytes consumed per step: the front moves 8·c bytes through the block's 8·k. Past the
+    // matrix a prefetch never faults.
+    if (groups == 1) {
+      for (int i = 0; i < 4; i++) _mm_prefetch((const char *)w + PRISM_BF16_PREFETCH_AHEAD + 8 * c + 64 * i, _MM_HINT_T0);
+    } else if (turn == phase) {
+      for (int i = 0; i < 4; i++) _mm_prefetch((const char *)w + ahead + 8 * c + 64 * i, _MM_HINT_T1);
+    }
+    if (++turn == groups) turn = 0;
+    __m512i b[4];
+    for (int i = 0; i < 4; i++) b[i] = load32(w + i * k + c, left);
+    for (int r = 0; r < nr; r++) {
+      __m512i a = load32(x + r * k + c, left);
+      for (int i = 0; i < 4; i++) acc[i][r] = _mm512_dpbf16_ps(acc[i][r], (__m512bh)a, (__m512bh)b[i]);
+    }
+  }
+  for (int r = 0; r < nr; r++) sums[r] = reduce4(acc[0][r], acc[1][r], acc[2][r], acc[3][r]);
+}
+
+__attribute__((target(PRISM_BF16_TARGET))) static void avx512_linear(const uint16_t *x, long rows, long in,
+                                                                     const uint16_t *w, const float *bias, long out,
+                                                                     long first, long last, float *y) {
+  __m128 sums[4];
+  uint16_t *tail = NULL;
+  for (long r0 = 0; r0 < rows; r0 += PRISM_BF16_CHUNK) {
+    long chunk = rows - r0 < PRISM_BF16_CHUNK ? rows - r0 : PRISM_BF16_CHUNK;
+    const int groups = (int)((chunk + 3) / 4);
+    const long ahead = PRISM_BF16_BLOCKS_AHEAD * 4 * in * 2;
+    for (long j = first; j < last; j += 4) {
+      int nj = last - j < 4 ? (int)(last - j) : 4;
+      const uint16_t *wj = w + j * in;
+      if (nj < 4) {
+        // The last, partial block repeats its last row (computed, not stored).
+        if (!tail) {
+          tail = __builtin_alloca((size_t)(4 * in * 2));
+          for (int i = 0; i < 4; i++) memcpy(tail + i * in, wj + (i < nj ? i : nj - 1) * in, (size_t)(in * 2));
+        }
+        wj = tail;
+      }
+      float b4v[4] = {0, 0, 0, 0};
+      for (int i = 0; i < nj; i++) b4v[i] = bias ? bias[j + i] : 0.0f;
+      __m128 b4 = _mm_loadu_ps(b4v);
+      for (long r = r0; r < r0 + chunk; r += 4) {
+        int nr = r0 + chunk - r < 4 ? (int)(r0 + chunk - r) : 4;
+        int phase = (int)((r - r0) / 4);
+        const uint16_t *xr = x + r * in;
+        switch (nr) {
+        case 1: avx512_block(1, xr, in, wj, ahead, phase, groups, sums); break;
+        case 2: avx512_block(2, xr, in, wj, ahead, phase, groups, sums); break;
+        case 3: avx512_block(3, xr, in, wj, ahead, phase, groups, sums); break;
+        default: avx512_block(4, xr, in, wj, ahead, phase, groups, sums); break;
+        }
+        for (int q = 0; q < nr; q++) {
+          __m128 v = _mm_add_ps(sums[q], b4);
+          if (nj == 4) {
+            _mm_storeu_ps(y + (r + q) * out + j, v);
+          } else {
+            float cols[4];
+            _mm_storeu_ps(cols, v);
+            for (int i = 0; i < nj; i++) y[(r + q) * out + j + i] = cols[i];
+          }
+        }
+      }
+    }
+  }
+}
+#endif
+
+// The same products in plain C (float32 sums of the widened values, in column order).
+static void portable_linear(const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias, long out,
+                            long first, long last, float *y) {
+  for (long r = 0; r < rows; r++) {
+    const uint16_t *xr = x + r * in;
+    for (long j = first; j < last; j++) {
+      const uint16_t *wj = w + j * in;
+      float s = 0;
+      for (long c = 0; c < in; c++) s += widen(xr[c]) * widen(wj[c]);
+      y[r * out + j] = s + (bias ? bias[j] : 0.0f);
+    }
+  }
+}
+
+void prism_bf16_linear(int kernel, const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias,
+                       long out, long first, long last, float *y) {
+  if (rows <= 0 || first >= last) return;
+#if defined(__x86_64__)
+  if (kernel == 1 && prism_bf16_kernel() == 1) {
+    avx512_linear(x, rows, in, w, bias, out, first, last, y);
+    return;
+  }
+#endif
+  portable_linear(x, rows, in, w, bias, out, first, last, y);
+}
