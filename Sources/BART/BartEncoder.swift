@@ -187,12 +187,19 @@ extension BartModel {
             attention.v.apply(h, rows: rows, into: s.v.pointer)
         }
         timed(.encoderAttention) {
-            Attention.full(
-                q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, ld: d,
-                queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
-                // Each sequence is encoded at its own length: every key is a real position.
-                keyMask: nil, causal: false, threads: threads,
-                scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
+            // Each sequence is encoded at its own length: every key is a real position.
+            if encoderAttentionBF16 {
+                Attention.fullBF16(
+                    q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, ld: d,
+                    queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
+                    keyMask: nil, threads: threads, scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
+            } else {
+                Attention.full(
+                    q: s.q.pointer, k: s.k.pointer, v: s.v.pointer, ld: d,
+                    queryLength: length, keyLength: length, heads: heads, headDim: headDim, scale: attentionScale,
+                    keyMask: nil, causal: false, threads: threads,
+                    scores: s.scores.pointer, out: s.attention.pointer, ldOut: d)
+            }
         }
         timed(.encoderProjections) { attention.out.apply(s.attention.pointer, rows: rows, into: s.residual.pointer) }
         addAndNorm(h, s.residual.pointer, layer.selfAttentionNorm, rows: rows, phase: .encoderNormResidual)

@@ -29,6 +29,9 @@ public final class BartModel {
     let heads: Int
     let headDim: Int
     let attentionScale: Float
+    /// Whether the encoder's self-attention multiplies in bf16 (`Attention.fullBF16`): when its linear
+    /// layers are already int8 or bf16 and the CPU has AVX512-BF16. A float32 model keeps float32 attention.
+    public let encoderAttentionBF16: Bool
     var encoderScratch: EncoderScratch?
     /// One scratch per thread for batches encoded a sequence per thread.
     var encoderWorkerScratch: [EncoderScratch] = []
@@ -81,6 +84,7 @@ public final class BartModel {
         heads = config.encoderAttentionHeads
         headDim = config.dModel / config.encoderAttentionHeads
         attentionScale = 1 / Float(headDim).squareRoot()
+        encoderAttentionBF16 = BF16Rows.isAccelerated && (weights.encoderLayers.first?.fc1.precision ?? .fp32) != .fp32
     }
 
     /// Loads a Hugging Face model folder: `config.json` (+ optional `generation_config.json`),

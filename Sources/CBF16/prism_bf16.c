@@ -91,8 +91,8 @@ __attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE void avx51
 }
 
 __attribute__((target(PRISM_BF16_TARGET))) static void avx512_linear(const uint16_t *x, long rows, long in,
-                                                                     const uint16_t *w, const float *bias, long out,
-                                                                     long first, long last, float *y) {
+                                                                     const uint16_t *w, const float *bias, long first,
+                                                                     long last, float *y, long ldy) {
   __m128 sums[4];
   uint16_t *tail = NULL;
   for (long r0 = 0; r0 < rows; r0 += PRISM_BF16_CHUNK) {
@@ -126,11 +126,11 @@ __attribute__((target(PRISM_BF16_TARGET))) static void avx512_linear(const uint1
         for (int q = 0; q < nr; q++) {
           __m128 v = _mm_add_ps(sums[q], b4);
           if (nj == 4) {
-            _mm_storeu_ps(y + (r + q) * out + j, v);
+            _mm_storeu_ps(y + (r + q) * ldy + j, v);
           } else {
             float cols[4];
             _mm_storeu_ps(cols, v);
-            for (int i = 0; i < nj; i++) y[(r + q) * out + j + i] = cols[i];
+            for (int i = 0; i < nj; i++) y[(r + q) * ldy + j + i] = cols[i];
           }
         }
       }
@@ -140,27 +140,27 @@ __attribute__((target(PRISM_BF16_TARGET))) static void avx512_linear(const uint1
 #endif
 
 // The same products in plain C (float32 sums of the widened values, in column order).
-static void portable_linear(const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias, long out,
-                            long first, long last, float *y) {
+static void portable_linear(const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias, long first,
+                            long last, float *y, long ldy) {
   for (long r = 0; r < rows; r++) {
     const uint16_t *xr = x + r * in;
     for (long j = first; j < last; j++) {
       const uint16_t *wj = w + j * in;
       float s = 0;
       for (long c = 0; c < in; c++) s += widen(xr[c]) * widen(wj[c]);
-      y[r * out + j] = s + (bias ? bias[j] : 0.0f);
+      y[r * ldy + j] = s + (bias ? bias[j] : 0.0f);
     }
   }
 }
 
 void prism_bf16_linear(int kernel, const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias,
-                       long out, long first, long last, float *y) {
+                       long first, long last, float *y, long ldy) {
   if (rows <= 0 || first >= last) return;
 #if defined(__x86_64__)
   if (kernel == 1 && prism_bf16_kernel() == 1) {
-    avx512_linear(x, rows, in, w, bias, out, first, last, y);
+    avx512_linear(x, rows, in, w, bias, first, last, y, ldy);
     return;
   }
 #endif
-  portable_linear(x, rows, in, w, bias, out, first, last, y);
+  portable_linear(x, rows, in, w, bias, first, last, y, ldy);
 }

@@ -96,15 +96,15 @@ public final class BF16Rows: @unchecked Sendable {
                 let blocks = (n + 3) / 4
                 Parallel.forEachRangeBackToBack(count: blocks, parts: parallel ? max(1, min(threads, blocks)) : 1) { range in
                     prism_bf16_linear(kernel, UnsafePointer(bitPattern: addresses.0), rows, k, self.values,
-                                      UnsafePointer(bitPattern: addresses.1), n, range.lowerBound * 4,
-                                      min(n, range.upperBound * 4), UnsafeMutablePointer(bitPattern: addresses.2))
+                                      UnsafePointer(bitPattern: addresses.1), range.lowerBound * 4,
+                                      min(n, range.upperBound * 4), UnsafeMutablePointer(bitPattern: addresses.2), n)
                 }
                 return
             }
             Parallel.forEachRange(count: rows, parts: parallel ? threads : 1) { range in
                 prism_bf16_linear(kernel, UnsafePointer<UInt16>(bitPattern: addresses.0)! + range.lowerBound * k, range.count, k,
-                                  self.values, UnsafePointer(bitPattern: addresses.1), n, 0, n,
-                                  UnsafeMutablePointer<Float>(bitPattern: addresses.2)! + range.lowerBound * n)
+                                  self.values, UnsafePointer(bitPattern: addresses.1), 0, n,
+                                  UnsafeMutablePointer<Float>(bitPattern: addresses.2)! + range.lowerBound * n, n)
             }
         }
     }

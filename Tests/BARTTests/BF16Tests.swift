@@ -214,4 +214,51 @@ final class BF16Tests: XCTestCase {
             }
         }
     }
+
+    /// `Attention.fullBF16` against float32 `Attention.full` on the same inputs: within bf16 rounding of
+    /// every operand (and far from a wrong head, transposition or scale), masked keys ignored, for a query
+    /// length below the head width (the scratch's smallest case), one and two threads alike.
+    func testEncoderAttentionInBF16() {
+        for (length, heads, headDim, masked) in [(40, 4, 64, false), (7, 2, 64, true), (130, 3, 32, true)] {
+            let ld = heads * headDim
+            func values(_ salt: Double) -> [Float] { (0..<length * ld).map { Float(sin(Double($0) * salt)) } }
+            let q = values(0.71), k = values(0.37), v = values(0.13)
+            let mask: [UInt8]? = masked ? (0..<length).map { $0 % 3 == 1 ? 0 : 1 } : nil
+            let scale = 1 / Float(headDim).squareRoot()
+            var reference = [Float](repeating: 0, count: length * ld), one = reference, two = reference
+            var scores = [Float](repeating: 0, count: Attention.scoresCapacity(queryLength: length, keyLength: length, heads: heads, threads: 2))
+            func run(_ bf16: Bool, _ threads: Int, into out: inout [Float]) {
+                mask.withUnsafeBufferPointerOrNil { m in
+                    if bf16 {
+                        Attention.fullBF16(q: q, k: k, v: v, ld: ld, queryLength: length, keyLength: length, heads: heads,
+                                           headDim: headDim, scale: scale, keyMask: m, threads: threads,
+                                           scores: &scores, out: &out, ldOut: ld)
+                    } else {
+                        Attention.full(q: q, k: k, v: v, ld: ld, queryLength: length, keyLength: length, heads: heads,
+                                       headDim: headDim, scale: scale, keyMask: m, causal: false, threads: threads,
+                                       scores: &scores, out: &out, ldOut: ld)
+                    }
+                }
+            }
+            run(false, 1, into: &reference)
+            run(true, 1, into: &one)
+            run(true, 2, into: &two)
+            XCTAssertEqual(one.map(\.bitPattern), two.map(\.bitPattern), "\(length)×\(heads): 1 and 2 threads")
+            // Outputs are convex mixtures of values in [-1, 1]: absolute errors, ~2⁻⁷ from the scores' and the
+            // probabilities' rounding (a wrong head or key gives errors near 1).
+            var worst: Float = 0
+            for i in one.indices { worst = max(worst, abs(one[i] - reference[i])) }
+            XCTAssertLessThan(worst, 0.02, "\(length)×\(heads)×\(headDim)")
+            XCTAssertGreaterThan(worst, 0, "bf16 is not float32")
+        }
+    }
+}
+
+private extension Optional where Wrapped == [UInt8] {
+    func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<UInt8>?) -> R) -> R {
+        switch self {
+        case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
 }

@@ -17,12 +17,12 @@ int prism_bf16_kernel(void);
 void prism_bf16_round(const float *x, long n, uint16_t *out);
 
 /// `y[r, j] = Σ_c x[r, c] · w[j, c] + bias[j]` for every row `r < rows` and output column `first ≤ j < last`,
-/// with `x` (`rows × in`) and `w` (`out × in`) as bf16 bits and `y` (`rows × out`) float32; `bias` may be
-/// NULL. Each block of 4 weight rows is read once per chunk of 64 input rows (once in all for a decoder
+/// with `x` (`rows × in`) and `w` (`out × in`) as bf16 bits and `y` float32 with row stride `ldy` (≥ `last`);
+/// `bias` may be NULL. Each block of 4 weight rows is read once per chunk of 64 input rows (once in all for a decoder
 /// step's 1–16). Parts with disjoint column ranges may run at once. `kernel` from `prism_bf16_kernel` (a
 /// kernel this CPU lacks runs the portable loop).
 void prism_bf16_linear(int kernel, const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias,
-                       long out, long first, long last, float *y);
+                       long first, long last, float *y, long ldy);
 
 #ifdef __cplusplus
 }
