@@ -84,7 +84,8 @@ public final class BartModel {
         heads = config.encoderAttentionHeads
         headDim = config.dModel / config.encoderAttentionHeads
         attentionScale = 1 / Float(headDim).squareRoot()
-        encoderAttentionBF16 = BF16Rows.isAccelerated && (weights.encoderLayers.first?.fc1.precision ?? .fp32) != .fp32
+        encoderAttentionBF16 = BF16Rows.isAccelerated && headDim % 2 == 0
+            && (weights.encoderLayers.first?.fc1.precision ?? .fp32) != .fp32
     }
 
     /// Loads a Hugging Face model folder: `config.json` (+ optional `generation_config.json`),

@@ -1,5 +1,6 @@
 #include "prism_bf16.h"
 
+#include <math.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -139,6 +140,117 @@ __attribute__((target(PRISM_BF16_TARGET))) static void avx512_linear(const uint1
 }
 #endif
 
+#if defined(__x86_64__)
+// ---- Packed products: 8 rows × 32 columns per tile, no reductions -----------------------------------------
+__attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE void packed_tile(
+    int nr, const uint16_t *a, long lda, const uint32_t *b, long pairs, long n, long j, float *c, long ldc) {
+  long left = n - j;
+  __mmask16 m0 = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+  __mmask16 m1 = left >= 32 ? (__mmask16)0xffff : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0);
+  __m512 acc[8][2];
+  for (int r = 0; r < 8; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (long p = 0; p < pairs; p++) {
+    __m512i b0 = _mm512_maskz_loadu_epi32(m0, b + p * n + j);
+    __m512i b1 = _mm512_maskz_loadu_epi32(m1, b + p * n + j + 16);
+    for (int r = 0; r < nr; r++) {
+      int32_t pair;
+      memcpy(&pair, a + r * lda + 2 * p, 4);
+      __m512i a2 = _mm512_set1_epi32(pair);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], (__m512bh)a2, (__m512bh)b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], (__m512bh)a2, (__m512bh)b1);
+    }
+  }
+  for (int r = 0; r < nr; r++) {
+    _mm512_mask_storeu_ps(c + r * ldc + j, m0, acc[r][0]);
+    if (m1) _mm512_mask_storeu_ps(c + r * ldc + j + 16, m1, acc[r][1]);
+  }
+}
+
+__attribute__((target(PRISM_BF16_TARGET))) static void avx512_packed(const uint16_t *a, long m, long lda, const uint32_t *b,
+                                                                     long pairs, long n, float *c, long ldc) {
+  for (long j = 0; j < n; j += 32) {
+    for (long i = 0; i < m; i += 8) {
+      const uint16_t *ai = a + i * lda;
+      float *ci = c + i * ldc;
+      switch (m - i < 8 ? (int)(m - i) : 8) {
+      case 1: packed_tile(1, ai, lda, b, pairs, n, j, ci, ldc); break;
+      case 2: packed_tile(2, ai, lda, b, pairs, n, j, ci, ldc); break;
+      case 3: packed_tile(3, ai, lda, b, pairs, n, j, ci, ldc); break;
+      case 4: packed_tile(4, ai, lda, b, pairs, n, j, ci, ldc); break;
+      case 5: packed_tile(5, ai, lda, b, pairs, n, j, ci, ldc); break;
+      case 6: packed_tile(6, ai, lda, b, pairs, n, j, ci, ldc); break;
+      case 7: packed_tile(7, ai, lda, b, pairs, n, j, ci, ldc); break;
+      default: packed_tile(8, ai, lda, b, pairs, n, j, ci, ldc); break;
+      }
+    }
+  }
+}
+
+// e^x on 16 lanes: x·log2(e) split into an integer n and r = x − n·ln 2 (in two parts), a degree-5
+// polynomial for e^r, then scaled by 2^n (`vscalefps`); below −87.3 the result is 0 (so −∞ gives 0).
+__attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE __m512 exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.3f);
+  __mmask16 zero = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), _mm512_set1_ps(88.7f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), xc);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  __m512 e = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+  return _mm512_maskz_mov_ps((__mmask16)~zero, _mm512_scalef_ps(e, n));
+}
+
+// bf16 bits of 16 finite floats (round to nearest even), narrowed to 16 bits.
+__attribute__((target(PRISM_BF16_TARGET))) static PRISM_ALWAYS_INLINE __m256i round16(__m512 v) {
+  __m512i u = _mm512_castps_si512(v);
+  __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd), 16);
+  return _mm512_cvtepi32_epi16(rounded);
+}
+
+__attribute__((target(PRISM_BF16_TARGET))) static void avx512_softmax(float *x, long n, uint16_t *out) {
+  __m512 mv = _mm512_set1_ps(-INFINITY);
+  long i = 0;
+  for (; i + 16 <= n; i += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(x + i));
+  __mmask16 tail = (__mmask16)((1u << (n - i)) - 1);
+  if (tail) mv = _mm512_max_ps(mv, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, x + i));
+  float m = _mm512_reduce_max_ps(mv);
+  if (m == -INFINITY) {
+    float u = 1.0f / (float)n;
+    for (long k = 0; k < n; k++) x[k] = u;
+    prism_bf16_round(x, n, out);
+    return;
+  }
+  __m512 vm = _mm512_set1_ps(m), sum = _mm512_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), vm));
+    _mm512_storeu_ps(x + i, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  if (tail) {
+    __m512 e = exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), tail, x + i), vm));
+    _mm512_mask_storeu_ps(x + i, tail, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + i), inv);
+    _mm512_storeu_ps(x + i, v);
+    _mm256_storeu_si256((__m256i *)(out + i), round16(v));
+  }
+  if (tail) {
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv);
+    _mm512_mask_storeu_ps(x + i, tail, v);
+    _mm256_mask_storeu_epi16(out + i, tail, round16(v));
+  }
+}
+#endif
+
 // The same products in plain C (float32 sums of the widened values, in column order).
 static void portable_linear(const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias, long first,
                             long last, float *y, long ldy) {
@@ -163,4 +275,50 @@ void prism_bf16_linear(int kernel, const uint16_t *x, long rows, long in, const 
   }
 #endif
   portable_linear(x, rows, in, w, bias, first, last, y, ldy);
+}
+
+static void portable_packed(const uint16_t *a, long m, long lda, const uint32_t *b, long pairs, long n, float *c,
+                            long ldc) {
+  for (long i = 0; i < m; i++)
+    for (long j = 0; j < n; j++) {
+      float s = 0;
+      for (long p = 0; p < pairs; p++) {
+        uint32_t w = b[p * n + j];
+        s += widen(a[i * lda + 2 * p]) * widen((uint16_t)(w & 0xffffu)) + widen(a[i * lda + 2 * p + 1]) * widen((uint16_t)(w >> 16));
+      }
+      c[i * ldc + j] = s;
+    }
+}
+
+void prism_bf16_gemm_packed(int kernel, const uint16_t *a, long m, long lda, const uint32_t *b, long pairs, long n,
+                            float *c, long ldc) {
+  if (m <= 0 || n <= 0) return;
+#if defined(__x86_64__)
+  if (kernel == 1 && prism_bf16_kernel() == 1) {
+    avx512_packed(a, m, lda, b, pairs, n, c, ldc);
+    return;
+  }
+#endif
+  portable_packed(a, m, lda, b, pairs, n, c, ldc);
+}
+
+void prism_bf16_softmax(float *x, long n, uint16_t *out) {
+  if (n <= 0) return;
+#if defined(__x86_64__)
+  if (prism_bf16_kernel() == 1) {
+    avx512_softmax(x, n, out);
+    return;
+  }
+#endif
+  float m = -INFINITY;
+  for (long i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+  if (m == -INFINITY) {
+    for (long i = 0; i < n; i++) x[i] = 1.0f / (float)n;
+  } else {
+    float sum = 0;
+    for (long i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    float inv = 1.0f / sum;
+    for (long i = 0; i < n; i++) x[i] *= inv;
+  }
+  prism_bf16_round(x, n, out);
 }

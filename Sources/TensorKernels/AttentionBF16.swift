@@ -9,7 +9,7 @@ extension Attention {
     /// batch and ran at ~65 % of the float32 FMA peak, a rate bf16 doubles. The rounding (2⁻⁹ relative per
     /// operand) is below the int8 projections' that feed it.
     ///
-    /// - Parameters: as `full`; `scores` needs `scoresCapacity(...)` floats.
+    /// - Parameters: as `full` (`headDim` even); `scores` needs `scoresCapacity(...)` floats.
     public static func fullBF16(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
         queryLength: Int, keyLength: Int, heads: Int, headDim: Int, scale: Float,
@@ -22,13 +22,16 @@ extension Attention {
             scale: scale, keyMask: keyMask, out: out, ldOut: ldOut)
         let scoresAddress = UInt(bitPattern: scores)
         let perPart = queryLength * keyLength
+        let rowStride = keyLength + keyLength % 2, pairs = rowStride / 2
         Parallel.forEachPart(count: heads, parts: parts) { part, range in
-            // One part's bf16 operands: queries, keys, values (transposed) and probabilities of one head (whose
-            // space first holds the values as rows).
-            let count = (queryLength + 2 * keyLength) * headDim + max(queryLength, headDim) * keyLength
-            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: count) { scratch in
-                let partScores = UnsafeMutablePointer<Float>(bitPattern: scoresAddress)! + part * perPart
-                for h in range { head.run(h, scores: partScores, scratch: scratch.baseAddress!) }
+            // One part's operands for one head at a time: bf16 queries, keys and values as rows and the
+            // probabilities (rows of even length), then keys and values packed in pairs.
+            let halves = (queryLength + 2 * keyLength) * headDim + queryLength * rowStride
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: halves) { rows in
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: (headDim / 2) * keyLength + pairs * headDim) { packed in
+                    let partScores = UnsafeMutablePointer<Float>(bitPattern: scoresAddress)! + part * perPart
+                    for h in range { head.run(h, scores: partScores, rows: rows.baseAddress!, packed: packed.baseAddress!) }
+                }
             }
         }
     }
@@ -42,10 +45,12 @@ extension Attention {
         let out: UnsafeMutablePointer<Float>
         let ldOut: Int
 
-        func run(_ h: Int, scores: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<UInt16>) {
+        func run(_ h: Int, scores: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<UInt16>,
+                 packed: UnsafeMutablePointer<UInt32>) {
             let offset = h * headDim, kernel = Int32(BF16Rows.kernel)
-            let qb = scratch, kb = qb + queryLength * headDim, vt = kb + keyLength * headDim
-            let pb = vt + keyLength * headDim
+            let rowStride = keyLength + keyLength % 2, pairs = rowStride / 2, headPairs = headDim / 2
+            let qb = rows, kb = qb + queryLength * headDim, vb = kb + keyLength * headDim, pb = vb + keyLength * headDim
+            let kp = packed, vp = kp + headPairs * keyLength
             withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim) { row in
                 let row = row.baseAddress!
                 for i in 0..<queryLength {
@@ -54,22 +59,31 @@ extension Attention {
                     prism_bf16_round(row, headDim, qb + i * headDim)
                 }
             }
-            for j in 0..<keyLength { prism_bf16_round(k + j * ld + offset, headDim, kb + j * headDim) }
-            // The values transposed (`[headDim × keyLength]`), so that P · V is again rows against rows.
-            for j in 0..<keyLength { prism_bf16_round(v + j * ld + offset, headDim, pb + j * headDim) }
             for j in 0..<keyLength {
-                for d in 0..<headDim { vt[d * keyLength + j] = pb[j * headDim + d] }
+                prism_bf16_round(k + j * ld + offset, headDim, kb + j * headDim)
+                prism_bf16_round(v + j * ld + offset, headDim, vb + j * headDim)
             }
-            prism_bf16_linear(kernel, qb, queryLength, headDim, kb, nil, 0, keyLength, scores, keyLength)
+            // Kᵀ in pairs: word [p, j] = (k[j, 2p], k[j, 2p + 1]), i.e. the key rows' words transposed.
+            kb.withMemoryRebound(to: UInt32.self, capacity: keyLength * headPairs) { words in
+                for j in 0..<keyLength {
+                    for p in 0..<headPairs { kp[p * keyLength + j] = words[j * headPairs + p] }
+                }
+            }
+            // V in pairs of positions: word [p, d] = (v[2p, d], v[2p + 1, d]); an odd length's last pair ends in 0.
+            for p in 0..<pairs {
+                let first = vb + 2 * p * headDim, second = 2 * p + 1 < keyLength ? first + headDim : nil
+                for d in 0..<headDim { vp[p * headDim + d] = UInt32(first[d]) | UInt32(second?[d] ?? 0) << 16 }
+            }
+            prism_bf16_gemm_packed(kernel, qb, queryLength, headDim, kp, headPairs, keyLength, scores, keyLength)
             for i in 0..<queryLength {
                 let row = scores + i * keyLength
                 if let keyMask {
                     for j in 0..<keyLength where keyMask[j] == 0 { row[j] = -.infinity }
                 }
-                Softmax.apply(row, count: keyLength)
-                prism_bf16_round(row, keyLength, pb + i * keyLength)
+                prism_bf16_softmax(row, keyLength, pb + i * rowStride)
+                if rowStride > keyLength { pb[i * rowStride + keyLength] = 0 }
             }
-            prism_bf16_linear(kernel, pb, queryLength, keyLength, vt, nil, 0, headDim, out + offset, ldOut)
+            prism_bf16_gemm_packed(kernel, pb, queryLength, rowStride, vp, pairs, headDim, out + offset, ldOut)
         }
     }
 }

@@ -24,6 +24,19 @@ void prism_bf16_round(const float *x, long n, uint16_t *out);
 void prism_bf16_linear(int kernel, const uint16_t *x, long rows, long in, const uint16_t *w, const float *bias,
                        long first, long last, float *y, long ldy);
 
+/// `c[i, j] = Σ_p a[i, 2p] · b[p, j].lo + a[i, 2p + 1] · b[p, j].hi` for `i < m`, `j < n`: `a` bf16 rows of
+/// `2 · pairs` values (row stride `lda`), `b` packed as `[pairs × n]` 32-bit words, each the bf16 pair
+/// (element 2p in the low half, 2p + 1 in the high), `c` float32 with row stride `ldc`. The layout of a
+/// product whose right side is not rows against rows (P · V), or whose inner dimension is too short for
+/// `prism_bf16_linear`'s per-output reductions (Q · Kᵀ over a 64-wide head): tiles of 8 rows × 32 columns
+/// accumulate with no reduction at all.
+void prism_bf16_gemm_packed(int kernel, const uint16_t *a, long m, long lda, const uint32_t *b, long pairs, long n,
+                            float *c, long ldc);
+
+/// In-place softmax of `n` floats (−∞ entries get 0; an all −∞ row becomes uniform), each probability
+/// also written rounded to bf16 into `out`.
+void prism_bf16_softmax(float *x, long n, uint16_t *out);
+
 #ifdef __cplusplus
 }
 #endif
