@@ -1,18 +1,41 @@
 #include "prism_bf16.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
+// oneDNN's cap on the instruction set (ONEDNN_MAX_CPU_ISA, or its older name DNNL_MAX_CPU_ISA) caps this
+// file's too, so one setting plays an older CPU for both int8 and bf16: the kernel runs unless the cap names
+// a set below AVX512_CORE_BF16.
+static int isa_cap_allows_bf16(void) {
+  const char *cap = getenv("ONEDNN_MAX_CPU_ISA");
+  if (!cap) cap = getenv("DNNL_MAX_CPU_ISA");
+  if (!cap || !*cap) return 1;
+  char upper[64];
+  size_t i = 0;
+  for (; cap[i] && i + 1 < sizeof upper; i++) upper[i] = (char)toupper((unsigned char)cap[i]);
+  upper[i] = 0;
+  return strcmp(upper, "ALL") == 0 || strstr(upper, "BF16") || strstr(upper, "FP16") || strstr(upper, "AMX");
+}
+
 int prism_bf16_kernel(void) {
+  static atomic_int kernel = -1;  // found once; a race only computes the same value twice
+  int known = atomic_load_explicit(&kernel, memory_order_relaxed);
+  if (known >= 0) return known;
+  int found = 0;
 #if defined(__x86_64__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
-    return 1;
+  if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      isa_cap_allows_bf16())
+    found = 1;
 #endif
-  return 0;
+  atomic_store_explicit(&kernel, found, memory_order_relaxed);
+  return found;
 }
 
 // Branch-free so that the loop vectorizes; the same bits as `vcvtneps2bf16` except for denormal inputs,

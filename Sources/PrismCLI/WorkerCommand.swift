@@ -184,11 +184,13 @@ struct WorkerCommand: AsyncParsableCommand {
 extension Precision: ExpressibleByArgument {}
 
 extension WorkerCommand {
-    /// `--precision`, except that int8 on a CPU without VNNI (or bf16 without AVX512-BF16) serves float32
-    /// and says why, rather than not serving.
+    /// `--precision`, or the nearest this CPU runs well, with a warning that says why (rather than not
+    /// serving): int8-bf16 without AVX512-BF16 serves int8-encoder (the same int8 encoder, the rest in
+    /// float32), anything else it cannot run serves fp32.
     func servedPrecision(_ logger: Logger) -> Precision {
         guard let reason = precision.unavailableReason else { return precision }
-        logger.warning("\(reason): serving fp32")
-        return .fp32
+        let served: Precision = precision == .int8BF16 && Precision.int8Encoder.unavailableReason == nil ? .int8Encoder : .fp32
+        logger.warning("\(reason): serving \(served)")
+        return served
     }
 }

@@ -72,6 +72,41 @@ def test_int8_encoder_is_served_as_asked():
     assert loaded and "precision=int8-encoder" in loaded[0], "".join(lines)
 
 
+def has_bf16():
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return "avx512_bf16" in flags
+
+
+@pytest.mark.parametrize("precision,served", [("bf16", "fp32"), ("int8-bf16", "fp32")])
+def test_bf16_without_avx512_bf16_or_vnni_serves_fp32_and_says_so(precision, served):
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
+    lines = log_until(student_arguments(precision), "student loaded", env)
+    log = "".join(lines)
+    assert f"serving {served}" in log, log
+    loaded = [line for line in lines if "student loaded" in line]
+    assert loaded and f"precision={served}" in loaded[0], log
+
+
+@pytest.mark.skipif(not has_vnni(), reason="this CPU has no VNNI")
+def test_int8_bf16_without_avx512_bf16_serves_int8_encoder():
+    """The cap below AVX512_CORE_BF16 (but with VNNI) plays a CPU with int8 and no bf16 products: the int8
+    encoder stays, the decoder goes to float32 rather than to the slow portable bf16 loop."""
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX512_CORE_VNNI")
+    lines = log_until(student_arguments("int8-bf16"), "student loaded", env)
+    log = "".join(lines)
+    assert "bf16 needs AVX512-BF16" in log and "serving int8-encoder" in log, log
+    loaded = [line for line in lines if "student loaded" in line]
+    assert loaded and "precision=int8-encoder" in loaded[0], log
+
+
+@pytest.mark.skipif(not (has_vnni() and has_bf16()), reason="this CPU lacks VNNI or AVX512-BF16")
+@pytest.mark.parametrize("precision", ["bf16", "int8-bf16"])
+def test_bf16_is_served_as_asked(precision):
+    lines = log_until(student_arguments(precision), "student loaded", dict(os.environ))
+    loaded = [line for line in lines if "student loaded" in line]
+    assert loaded and f"precision={precision}" in loaded[0], "".join(lines)
+
+
 def test_int8_t5_teacher_without_vnni_serves_fp32_and_says_so():
     env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
     lines = log_until(["--service", "teacher", "--teacher", "t5", "--model", str(T5), "--precision", "int8"],

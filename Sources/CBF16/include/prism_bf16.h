@@ -10,7 +10,8 @@
 extern "C" {
 #endif
 
-/// 1 when this CPU runs the AVX512-BF16 kernel, 0 when only the portable one.
+/// 1 when this CPU runs the AVX512-BF16 kernel, 0 when only the portable one (also when
+/// `ONEDNN_MAX_CPU_ISA` caps the instruction set below AVX512_CORE_BF16, as it caps oneDNN's).
 int prism_bf16_kernel(void);
 
 /// `out[i] = bf16(x[i])`: round to nearest, ties to even (NaN stays a quiet NaN).
