@@ -1,3 +1,4 @@
+import CBF16
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -41,6 +42,9 @@ public enum Activation: String, Sendable, CaseIterable {
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
+            // 16 lanes on AVX-512 CPUs (`prism_gelu`, the same erf formula): BART-base int8 batch 16, encoder
+            // GELU 88 ms of 1.78 s through the 8-lane loop below.
+            if prism_gelu(x, count) != 0 { return }
             let invSqrt2 = Float8(repeating: 0.70710678118654752)
             Self.map8(x, count) { v in Float8(repeating: 0.5) * v * (Float8(repeating: 1) + VectorMath.erf(v * invSqrt2)) }
         case .geluNew:

@@ -38,6 +38,10 @@ void prism_bf16_gemm_packed(int kernel, const uint16_t *a, long m, long lda, con
 /// also written rounded to bf16 into `out`.
 void prism_bf16_softmax(float *x, long n, uint16_t *out);
 
+/// Exact GELU in place on AVX-512 CPUs (erf as `VectorMath.erf`: Abramowitz–Stegun 7.1.26), 16 lanes at a
+/// time; returns 1, or 0 without touching `x` on a CPU without AVX-512 (the caller's 8-lane loop then runs).
+int prism_gelu(float *x, long n);
+
 #ifdef __cplusplus
 }
 #endif
