@@ -25,16 +25,9 @@ public final class BF16Rows: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         values = .allocate(capacity: max(1, rows * cols))
-        let chunk = max(1, min(chunkRows, rows))
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunk * cols))
-        defer { buffer.deallocate() }
-        var start = 0
         do {
-            while start < rows {
-                let range = start..<min(rows, start + chunk)
-                try fill(range, buffer)
-                prism_bf16_round(buffer, range.count * cols, values + start * cols)
-                start = range.upperBound
+            try ReducedRows.forEachBlock(rows: rows, cols: cols, chunkRows: chunkRows, fill: fill) { range, buffer in
+                prism_bf16_round(buffer, range.count * cols, values + range.lowerBound * cols)
             }
         } catch {
             values.deallocate()

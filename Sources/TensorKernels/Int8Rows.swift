@@ -30,16 +30,9 @@ public final class Int8Rows: @unchecked Sendable {
         values = .allocate(capacity: max(1, rows * cols))
         scales = .allocate(capacity: max(1, rows))
         sums = .allocate(capacity: max(1, rows))
-        let chunk = max(1, min(chunkRows, rows))
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunk * cols))
-        defer { buffer.deallocate() }
-        var start = 0
         do {
-            while start < rows {
-                let range = start..<min(rows, start + chunk)
-                try fill(range, buffer)
-                prism_int8_quantize_rows(buffer, range.count, cols, cols, values + start * cols, scales + start)
-                start = range.upperBound
+            try ReducedRows.forEachBlock(rows: rows, cols: cols, chunkRows: chunkRows, fill: fill) { range, buffer in
+                prism_int8_quantize_rows(buffer, range.count, cols, cols, values + range.lowerBound * cols, scales + range.lowerBound)
             }
         } catch {
             values.deallocate()

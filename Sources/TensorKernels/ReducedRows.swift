@@ -22,6 +22,24 @@ public enum ReducedRows: Sendable {
         }
     }
 
+    /// Delivers a `[rows × cols]` float matrix `chunkRows` rows at a time: `fill(range, buffer)` writes rows
+    /// `range` into a scratch block, which `store(range, buffer)` then rounds into its own form. The float32
+    /// matrix never exists whole.
+    static func forEachBlock(rows: Int, cols: Int, chunkRows: Int,
+                             fill: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void,
+                             store: (Range<Int>, UnsafePointer<Float>) -> Void) rethrows {
+        let chunk = max(1, min(chunkRows, rows))
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunk * cols))
+        defer { buffer.deallocate() }
+        var start = 0
+        while start < rows {
+            let range = start..<min(rows, start + chunk)
+            try fill(range, buffer)
+            store(range, buffer)
+            start = range.upperBound
+        }
+    }
+
     public var rows: Int {
         switch self {
         case .int8(let m): return m.rows

@@ -107,12 +107,6 @@ final class BF16Tests: XCTestCase {
         vocabSize: 4000, dModel: 256, encoderLayers: 2, decoderLayers: 2, encoderAttentionHeads: 4,
         decoderAttentionHeads: 4, encoderFFNDim: 1024, decoderFFNDim: 1024, maxPositionEmbeddings: 128)
 
-    private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        var diff: Float = 0, norm: Float = 0
-        for (x, y) in zip(a, b) { diff += (x - y) * (x - y); norm += y * y }
-        return (diff / max(norm, .leastNormalMagnitude)).squareRoot()
-    }
-
     /// A random BART at bf16: one bf16 table for the embeddings and the head (no float32 copy), the logits
     /// within bf16 rounding of float32's and several times closer than int8's; `int8-bf16` holds the
     /// encoder's layers as `int8` does and the rest as `bf16` does.

@@ -17,12 +17,6 @@ final class Int8ModelTests: XCTestCase {
         vocabSize: 8000, dModel: 768, encoderLayers: 4, decoderLayers: 2, encoderAttentionHeads: 12,
         decoderAttentionHeads: 12, encoderFFNDim: 3072, decoderFFNDim: 3072, maxPositionEmbeddings: 128)
 
-    private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        var diff: Float = 0, norm: Float = 0
-        for (x, y) in zip(a, b) { diff += (x - y) * (x - y); norm += y * y }
-        return (diff / max(norm, .leastNormalMagnitude)).squareRoot()
-    }
-
     /// The encoder output after each of 4 layers, int8 against float32 on one 48-token input: the relative
     /// error stays at quantization size (0.8 % + 0.3 % per layer; a wrong scale, offset or transposed weight
     /// gives errors near 100 %), and the decoder's logits follow (within 3 %).
