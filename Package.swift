@@ -247,7 +247,7 @@ let package = Package(
         // T5 / FLAN-T5 encoder–decoder (HF T5ForConditionalGeneration semantics): the teacher's architecture.
         .target(name: "T5", dependencies: ["Seq2Seq", "SafeTensors", "TensorKernels"]),
         .testTarget(name: "T5Tests", dependencies: ["T5", "Generation", "Tokenizers", "SafeTensors", "PrismTeacherT5", "PrismTeacher", "PrismWire",
-                                                   "TensorKernels"]),
+                                                   "TensorKernels", "PrismTestSupport"]),
         // A teacher backend that runs a T5 / FLAN-T5 folder in-process on its own thread.
         .target(name: "PrismTeacherT5", dependencies: ["PrismTeacher", "PrismWire", "T5", "Generation", "Tokenizers", "ZeroMQ", "TensorKernels"]),
         // Greedy, beam search, sampling and batched generation over any Seq2SeqModel (BART, T5).
@@ -257,7 +257,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(
             name: "BARTTests",
-            dependencies: ["BART", "Generation", "TensorKernels", "SafeTensors", "BARTBench"]
+            dependencies: ["BART", "Generation", "TensorKernels", "SafeTensors", "BARTBench", "PrismTestSupport"]
         ),
 
         // MARK: OpenAI-compatible teacher

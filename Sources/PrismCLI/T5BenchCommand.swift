@@ -18,10 +18,11 @@ struct T5BenchCommand: AsyncParsableCommand {
     @Option(help: "Timed runs (median reported).") var runs = 2
     @Option(help: "BLAS threads.") var threads = 2
     @Flag(help: "Widen BF16 projections to float32 at load (twice the memory) instead of keeping them as stored.") var widenBF16 = false
-    @Option(help: "Arithmetic of the projections: fp32 (BF16 kept where stored), int8 (quantized at load; needs VNNI), or int8-encoder (the encoder's in int8).")
+    @Option(help: "Arithmetic of the projections: fp32 (BF16 kept where stored), int8 (quantized at load; needs VNNI), int8-encoder (the encoder's in int8), bf16 (bf16 products; needs AVX512-BF16), or int8-bf16.")
     var precision: Precision = .fp32
 
     func run() async throws {
+        if precision.usesBF16, let reason = precision.unavailableReason { throw ValidationError(reason) }
         guard inputLength >= 1, newTokens >= 1, runs >= 1, threads >= 1 else {
             throw ValidationError("--input-length, --new-tokens, --runs and --threads must be ≥ 1")
         }
@@ -45,7 +46,14 @@ struct T5BenchCommand: AsyncParsableCommand {
         let mib = { (bytes: Int) in String(format: "%.0f MiB", Double(bytes) / 1_048_576) }
         print("model: \(model)")
         print("  d_model \(c.dModel), \(c.numLayers)+\(c.numDecoderLayers) layers, \(c.numHeads) heads, d_ff \(c.dFF), vocab \(c.vocabSize), \(c.gatedFFN ? "gated " : "")\(c.activation)")
-        let held = precision == .int8 ? "projections in int8" : precision == .int8Encoder ? "encoder projections in int8" : (widenBF16 ? "BF16 widened to float32" : "BF16 kept where stored")
+        let held: String
+        switch precision {
+        case .int8: held = "projections in int8"
+        case .int8Encoder: held = "encoder projections in int8"
+        case .bf16: held = "projections in bf16, bf16 products"
+        case .int8BF16: held = "encoder projections in int8, the rest in bf16"
+        case .fp32: held = widenBF16 ? "BF16 widened to float32" : "BF16 kept where stored"
+        }
         print("  weights in memory: \(mib(t5.weights.bytes)) (\(held))")
         print("  load: \(String(format: "%.1f", loadSeconds)) s, peak RSS after load \(mib(afterLoad))")
         print("  greedy, \(inputLength) in / \(newTokens) out, \(threads) threads: median \(String(format: "%.2f", seconds.sorted()[seconds.count / 2])) s over \(runs) runs")

@@ -60,7 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics over HTTP on this port (0: off).") var metricsPort = 0
     @Option(help: "The address the metrics endpoint listens on (loopback by default; 0.0.0.0 exposes it on every interface).")
     var metricsHost = "127.0.0.1"
-    @Option(help: "Arithmetic of the model's linear layers (the student's, or the T5 teacher's): fp32, int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns), int8-encoder (the encoder's layers in int8, the rest fp32: closer to fp32 outputs on small students), bf16 (the student only; needs AVX512-BF16, else fp32 with a warning), or int8-bf16 (the encoder's layers in int8, the rest bf16).")
+    @Option(help: "Arithmetic of the model's linear layers (the student's, or the T5 teacher's): fp32, int8 (quantized at load; needs AVX-512 VNNI or AVX-VNNI, else the worker serves fp32 and warns), int8-encoder (the encoder's layers in int8, the rest fp32: closer to fp32 outputs on small students), bf16 (bf16 products; needs AVX512-BF16, else fp32 with a warning), or int8-bf16 (the encoder's layers in int8, the rest bf16; without AVX512-BF16 int8-encoder).")
     var precision: Precision = .fp32
     @OptionGroup var curve: CurveOptions
     @OptionGroup var common: CommonOptions

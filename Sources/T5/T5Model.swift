@@ -39,10 +39,6 @@ public final class T5Model {
     /// `precisionUnavailable` otherwise.
     public static func load(folder: String, blasThreads: Int? = 1, widenBF16: Bool = false,
                             precision: Precision = .fp32) throws -> T5Model {
-        if precision.usesBF16 {
-            throw T5Error.precisionUnavailable(
-                "\(precision) is not offered for T5 (a BF16 checkpoint's projections stay BF16 as stored; use fp32 or int8)")
-        }
         if precision.usesInt8 && !Int8Rows.isSupported {
             throw T5Error.precisionUnavailable(
                 "int8 needs AVX-512 VNNI or AVX-VNNI; oneDNN finds \(Int8Rows.instructionSet) on this CPU (use --precision fp32)")

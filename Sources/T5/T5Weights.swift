@@ -7,12 +7,12 @@ import TensorKernels
 public enum T5Linear: Sendable {
     case float32(Linear)
     case bfloat16(BF16Linear)
-    /// A `Linear` whose weight is held as `Int8Rows` (`linear.int8`).
-    case int8(Linear)
+    /// A `Linear` whose weight is held below float32: `Int8Rows` (`linear.int8`) or `BF16Rows` (`linear.bf16`).
+    case reduced(Linear)
 
     public func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
         switch self {
-        case .float32(let linear), .int8(let linear): linear.apply(x, rows: rows, into: out)
+        case .float32(let linear), .reduced(let linear): linear.apply(x, rows: rows, into: out)
         case .bfloat16(let linear): linear.apply(x, rows: rows, into: out)
         }
     }
@@ -20,7 +20,7 @@ public enum T5Linear: Sendable {
     /// Bytes the weight takes in memory.
     public var weightBytes: Int {
         switch self {
-        case .float32(let linear), .int8(let linear): return linear.bytes
+        case .float32(let linear), .reduced(let linear): return linear.bytes
         case .bfloat16(let linear): return linear.weight.count * 2
         }
     }
@@ -84,9 +84,10 @@ public struct T5Weights: Sendable {
     /// With `precision` `.int8` every projection and the output head are quantized as they are read, a block
     /// of rows at a time (no float32 copy of them exists); the embedding table, norms and position biases
     /// stay float32. With `.int8Encoder` only the encoder's projections are (`Precision.layer(inEncoder:)`).
+    /// `.bf16` holds them in bf16 and multiplies in bf16 (a BF16 checkpoint's bits as stored, float32 ones
+    /// rounded); `.int8BF16` the encoder's in int8 and the rest in bf16.
     public static func load(folder: String, config c: T5Config, widenBF16: Bool = false,
                             precision: Precision = .fp32) throws -> T5Weights {
-        if precision.usesBF16 { throw T5Error.precisionUnavailable("\(precision) is not offered for T5") }
         let source: SafeTensorsFolder
         do { source = try SafeTensorsFolder(folder: folder) } catch let error as SafeTensorsError {
             if case .missingWeights = error { throw T5Error.missingFile(path: folder + "/model.safetensors") }
@@ -101,14 +102,20 @@ public struct T5Weights: Sendable {
         let shared = try floats(sharedName, [c.vocabSize, d])
         func linear(_ name: String, _ out: Int, _ input: Int) throws -> T5Linear {
             let tensor = name + ".weight"
-            if precision.layer(inEncoder: name.hasPrefix("encoder.")) == .int8 {
+            let layerPrecision = precision.layer(inEncoder: name.hasPrefix("encoder."))
+            if layerPrecision == .bf16, source.info(tensor)?.dtype == .bf16 {
+                // Stored as BF16: the bits are the weights, nothing to round.
                 do {
-                    let rows = try Int8Rows(rows: out, cols: input) { range, buffer in
-                        try source.floats(tensor, [out, input], rows: range, into: buffer)
-                    }
-                    return .int8(try Linear(int8: rows, bias: []))
+                    return .reduced(try Linear(rows: .bf16(BF16Rows(bits: source.bf16Bits(tensor, [out, input]), rows: out, cols: input)), bias: []))
                 } catch let error as SafeTensorsError { throw T5Error.weights(error) }
             }
+            do {
+                if let rows = try ReducedRows(rows: out, cols: input, precision: layerPrecision, fill: { range, buffer in
+                    try source.floats(tensor, [out, input], rows: range, into: buffer)
+                }) {
+                    return .reduced(try Linear(rows: rows, bias: []))
+                }
+            } catch let error as SafeTensorsError { throw T5Error.weights(error) }
             if !widenBF16, source.info(tensor)?.dtype == .bf16 {
                 do {
                     return .bfloat16(try BF16Linear(weight: source.bf16Bits(tensor, [out, input]), inFeatures: input, outFeatures: out))
@@ -157,7 +164,7 @@ public struct T5Weights: Sendable {
             head = try linear("lm_head", c.vocabSize, d)
         } else if c.tieWordEmbeddings {
             let tied = try Linear(weight: shared, bias: [], inFeatures: d, outFeatures: c.vocabSize)
-            head = precision == .int8 ? .int8(try tied.converted(to: .int8)) : .float32(tied)
+            head = precision.tables != .fp32 ? .reduced(try tied.converted(to: precision.tables)) : .float32(tied)
         } else {
             throw T5Error.weights(.missingTensor(name: "lm_head.weight (tie_word_embeddings is false)"))
         }

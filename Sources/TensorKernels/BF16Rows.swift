@@ -35,6 +35,15 @@ public final class BF16Rows: @unchecked Sendable {
         }
     }
 
+    /// A matrix already in bf16 (a checkpoint's BF16 tensor: its bits, `[rows × cols]`).
+    public init(bits: [UInt16], rows: Int, cols: Int) throws {
+        guard bits.count == rows * cols else { throw KernelError.sizeMismatch("bf16 rows \(bits.count) for [\(rows), \(cols)]") }
+        self.rows = rows
+        self.cols = cols
+        values = .allocate(capacity: max(1, rows * cols))
+        bits.withUnsafeBufferPointer { values.update(from: $0.baseAddress!, count: bits.count) }
+    }
+
     deinit { values.deallocate() }
 
     /// Bytes held.

@@ -1,6 +1,7 @@
 import BART
 import Foundation
 import Generation
+import PrismTestSupport
 import TensorKernels
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import Generation
+import PrismTestSupport
 @testable import T5
 import TensorKernels
 import XCTest
@@ -12,30 +13,14 @@ final class T5Int8Tests: XCTestCase {
         try XCTSkipUnless(Int8Rows.isSupported, "int8 needs VNNI; oneDNN finds \(Int8Rows.instructionSet)")
     }
 
-    private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        var diff: Float = 0, norm: Float = 0
-        for (x, y) in zip(a, b) { diff += (x - y) * (x - y); norm += y * y }
-        return (diff / max(norm, .leastNormalMagnitude)).squareRoot()
-    }
-
     func testProjectionsAreInt8AndLogitsStayNearTransformers() throws {
         let logitCases = try XCTUnwrap(T5ParityTests.goldens["logits"] as? [[String: Any]])
         for name in ["v1_0", "v1_1"] {
             let folder = T5ParityTests.root + "/" + name
             let m8 = try T5Model.load(folder: folder, precision: .int8)
             let m32 = try T5Model.load(folder: folder, widenBF16: true)
-            let w = m8.weights
-            var projections = [w.lmHead]
-            for layer in w.encoderLayers {
-                let a = layer.selfAttention
-                projections += [a.q, a.k, a.v, a.o, layer.feedForward.wi, layer.feedForward.wo] + [layer.feedForward.gate].compactMap { $0 }
-            }
-            for layer in w.decoderLayers {
-                for a in [layer.selfAttention, layer.crossAttention] { projections += [a.q, a.k, a.v, a.o] }
-                projections += [layer.feedForward.wi, layer.feedForward.wo] + [layer.feedForward.gate].compactMap { $0 }
-            }
-            for projection in projections {
-                guard case .int8(let linear) = projection else { return XCTFail("\(name): a projection is not int8") }
+            for projection in m8.weights.projections {
+                guard case .reduced(let linear) = projection else { return XCTFail("\(name): a projection is not int8") }
                 XCTAssertTrue(linear.weight.isEmpty, "\(name): no float32 copy is kept")
             }
             // Against the float32-widened model: int8 values plus a scale and a zero-point sum per row
@@ -84,15 +69,15 @@ final class T5Int8Tests: XCTestCase {
             let w = mixed.weights
             for layer in w.encoderLayers {
                 for projection in [layer.selfAttention.q, layer.selfAttention.o, layer.feedForward.wi, layer.feedForward.wo] {
-                    guard case .int8 = projection else { return XCTFail("\(name): an encoder projection is not int8") }
+                    guard case .reduced = projection else { return XCTFail("\(name): an encoder projection is not int8") }
                 }
             }
             for layer in w.decoderLayers {
                 for projection in [layer.selfAttention.q, layer.crossAttention.k, layer.feedForward.wi, layer.feedForward.wo] {
-                    if case .int8 = projection { XCTFail("\(name): a decoder projection is int8") }
+                    if case .reduced = projection { XCTFail("\(name): a decoder projection is int8") }
                 }
             }
-            if case .int8 = w.lmHead { XCTFail("\(name): the head is int8") }
+            if case .reduced = w.lmHead { XCTFail("\(name): the head is int8") }
             let input = [5, 6, 7, 8, 9, 10, 11, 1]
             XCTAssertEqual(try mixed.encode([input]).hidden, try m8.encode([input]).hidden, name)
         }
@@ -120,7 +105,7 @@ final class T5Int8Tests: XCTestCase {
             func linear(_ out: Int, _ input: Int, std: Float? = nil) throws -> T5Linear {
                 let l = try Linear(weight: random(out * input, std: std ?? 1 / Float(input).squareRoot()), bias: [],
                                    inFeatures: input, outFeatures: out)
-                return precision == .int8 ? .int8(try l.converted(to: .int8)) : .float32(l)
+                return precision == .int8 ? .reduced(try l.converted(to: .int8)) : .float32(l)
             }
             let d = c.dModel, inner = c.innerDim
             func attention() throws -> T5AttentionWeights {
