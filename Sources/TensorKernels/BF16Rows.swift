@@ -6,17 +6,10 @@ import Foundation
 /// model, the token table too (a row per token). Products round their activations to bf16 as well and sum
 /// in float32 (`prism_bf16_linear`): AVX512-BF16's `vdpbf16ps` where the CPU has it. Immutable after
 /// `init`, hence shareable.
-public final class BF16Rows: @unchecked Sendable {
+public final class BF16Rows: RowMatrix, @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let values: UnsafeMutablePointer<UInt16>
-
-    /// Rounds a float matrix.
-    public convenience init(_ matrix: UnsafePointer<Float>, rows: Int, cols: Int) {
-        self.init(rows: rows, cols: cols) { range, buffer in
-            buffer.update(from: matrix + range.lowerBound * cols, count: range.count * cols)
-        }
-    }
 
     /// Rounds a matrix delivered `chunkRows` rows at a time: `fill(range, buffer)` writes rows `range` into
     /// `buffer` (`range.count × cols` floats), so a large table never exists in float32 all at once.

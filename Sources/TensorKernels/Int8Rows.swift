@@ -5,20 +5,13 @@ import Foundation
 /// `w[r, c] ≈ q[r, c] · scale[r]`, `scale[r] = max|w[r, :]| / 127`, `q = round(w / scale)` (half to even).
 /// The weights of an int8 linear layer (`[out, in]`, a scale per output channel) and, for a tied model,
 /// the token embedding table as well (a row per token). Immutable after `init`, hence shareable.
-public final class Int8Rows: @unchecked Sendable {
+public final class Int8Rows: RowMatrix, @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let values: UnsafeMutablePointer<Int8>
     public let scales: UnsafeMutablePointer<Float>
     /// `Σ_c q[r, c]` per row: the products' correction for the activations' zero points.
     public let sums: UnsafeMutablePointer<Int32>
-
-    /// Quantizes a float matrix.
-    public convenience init(_ matrix: UnsafePointer<Float>, rows: Int, cols: Int) {
-        self.init(rows: rows, cols: cols) { range, buffer in
-            buffer.update(from: matrix + range.lowerBound * cols, count: range.count * cols)
-        }
-    }
 
     /// Quantizes a matrix delivered `chunkRows` rows at a time: `fill(range, buffer)` writes rows `range`
     /// into `buffer` (`range.count × cols` floats). A large table (a 50k-token embedding) thus never exists

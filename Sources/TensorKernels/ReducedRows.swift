@@ -1,3 +1,18 @@
+/// A float matrix stored below float32 (`Int8Rows`, `BF16Rows`), made from float rows delivered a block at a
+/// time so that the float32 matrix never exists whole.
+public protocol RowMatrix: AnyObject {
+    init(rows: Int, cols: Int, chunkRows: Int, fill: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void) rethrows
+}
+
+extension RowMatrix {
+    /// Rounds (or quantizes) a whole float matrix.
+    public init(_ matrix: UnsafePointer<Float>, rows: Int, cols: Int) {
+        self.init(rows: rows, cols: cols, chunkRows: 1024) { range, buffer in
+            buffer.update(from: matrix + range.lowerBound * cols, count: range.count * cols)
+        }
+    }
+}
+
 /// A matrix held below float32: the weight of a bf16 or int8 linear layer, or a token table (a row per
 /// token) that a tied model shares with its output projection.
 public enum ReducedRows: Sendable {
