@@ -3,8 +3,9 @@ import Dispatch
 
 extension Attention {
     /// `full`'s encoder case (no bias, no causal mask) with both products in bf16: each head's scaled
-    /// queries, keys, probabilities and values are rounded to bf16 and multiplied by `prism_bf16_linear`
-    /// (float32 sums); the scores' mask and softmax stay float32. For a model whose encoder layers are
+    /// queries, keys and values are rounded to bf16, keys and values packed in pairs, and both products run
+    /// on `prism_bf16_gemm_packed` (float32 sums); the mask and softmax are float32 (`prism_bf16_softmax`,
+    /// which also writes the probabilities rounded to bf16 for P · V). For a model whose encoder layers are
     /// already int8 or bf16 on a CPU with AVX512-BF16: BART-base's encoder attention is ~20 % of an int8
     /// batch and ran at ~65 % of the float32 FMA peak, a rate bf16 doubles. The rounding (2⁻⁹ relative per
     /// operand) is below the int8 projections' that feed it.
@@ -70,9 +71,13 @@ extension Attention {
                 }
             }
             // V in pairs of positions: word [p, d] = (v[2p, d], v[2p + 1, d]); an odd length's last pair ends in 0.
-            for p in 0..<pairs {
-                let first = vb + 2 * p * headDim, second = 2 * p + 1 < keyLength ? first + headDim : nil
-                for d in 0..<headDim { vp[p * headDim + d] = UInt32(first[d]) | UInt32(second?[d] ?? 0) << 16 }
+            for p in 0..<keyLength / 2 {
+                let first = vb + 2 * p * headDim, second = first + headDim
+                for d in 0..<headDim { vp[p * headDim + d] = UInt32(first[d]) | UInt32(second[d]) << 16 }
+            }
+            if keyLength % 2 == 1 {
+                let p = keyLength / 2, last = vb + 2 * p * headDim
+                for d in 0..<headDim { vp[p * headDim + d] = UInt32(last[d]) }
             }
             prism_bf16_gemm_packed(kernel, qb, queryLength, headDim, kp, headPairs, keyLength, scores, keyLength)
             for i in 0..<queryLength {

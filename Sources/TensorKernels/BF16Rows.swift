@@ -69,10 +69,6 @@ public final class BF16Rows: RowMatrix, @unchecked Sendable {
     /// Whether this CPU multiplies bf16 at speed (AVX512-BF16).
     public static var isAccelerated: Bool { kernel == 1 }
 
-    /// Multiply–adds from which a product is split over threads (as `Int8Rows.parallelWork`; the bf16 step
-    /// reads twice the bytes, so the same boundary).
-    static let parallelWork = 768 * 768
-
     /// `out[rows × self.rows] = x · Wᵀ + bias`, `x` (`rows × cols`) rounded to bf16 first. Up to
     /// `Int8Rows.fewRows` rows (decoder steps) split the output columns, in blocks of 4, between this thread
     /// and the spinning helper; more rows (the encoder) split the rows over `threads`.
@@ -86,7 +82,8 @@ public final class BF16Rows: RowMatrix, @unchecked Sendable {
             // Raw addresses: each part writes only its own rows or columns of `out`.
             let addresses = (UInt(bitPattern: xb), UInt(bitPattern: bias), UInt(bitPattern: out))
             let kernel = Int32(Self.kernel)
-            let parallel = rows * n * k >= Self.parallelWork
+            // The int8 kernel's boundary: these products are as memory-bound, with twice the bytes.
+            let parallel = rows * n * k >= Int8Rows.parallelWork
             if rows <= Int8Rows.fewRows {
                 let blocks = (n + 3) / 4
                 Parallel.forEachRangeBackToBack(count: blocks, parts: parallel ? max(1, min(threads, blocks)) : 1) { range in

@@ -24,10 +24,10 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
     public var description: String { rawValue }
 
     /// Whether some layer multiplies in int8 (and so needs VNNI: `Int8Rows.isSupported`).
-    public var usesInt8: Bool { self == .int8 || self == .int8Encoder || self == .int8BF16 }
+    public var usesInt8: Bool { layer(inEncoder: true) == .int8 || tables == .int8 }
 
     /// Whether some layer multiplies in bf16 (fast only with AVX512-BF16: `BF16Rows.isAccelerated`).
-    public var usesBF16: Bool { self == .bf16 || self == .int8BF16 }
+    public var usesBF16: Bool { layer(inEncoder: true) == .bf16 || tables == .bf16 }
 
     /// What one linear layer is held in under this model-level precision.
     public func layer(inEncoder: Bool) -> Precision {
